@@ -1,0 +1,55 @@
+"""SplitPlace-v0: splitting and placing DNNs on a mobile edge cluster, as a Gymnasium env.
+
+Importing this package registers the environment ids (idempotently):
+
+* ``SplitPlace-v0``: the paper's setting (16 Pi 4B hosts, Poisson(6), 100 intervals);
+* ``SplitPlace-small-v0``: 4 hosts, 16 task slots, 50 intervals (fast tests, RL debugging);
+* ``SplitPlace-large-v0``: 64 hosts, Poisson(24), 256 task slots;
+* ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``:
+  one-application workloads (the paper's Figure 4).
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+from splitplace_env.codec import ActionCodec
+from splitplace_env.config import PRESETS, SPLIT_MODES, SplitPlaceConfig, preset
+from splitplace_env.env import SplitPlaceEnv
+from splitplace_env.wrappers import MaskObservation
+
+ENTRY_POINT = "splitplace_env.env:SplitPlaceEnv"
+
+#: Registered id -> preset name.
+ENV_IDS: dict[str, str] = {
+    "SplitPlace-v0": "paper",
+    "SplitPlace-small-v0": "small",
+    "SplitPlace-large-v0": "large",
+    "SplitPlace-MNIST-v0": "mnist",
+    "SplitPlace-FashionMNIST-v0": "fashionmnist",
+    "SplitPlace-CIFAR100-v0": "cifar100",
+}
+
+
+def _register_all() -> None:
+    for env_id, name in ENV_IDS.items():
+        if env_id in registry:
+            continue
+        kwargs = dict(PRESETS[name])
+        steps = kwargs.pop("max_episode_steps", SplitPlaceConfig.max_episode_steps)
+        register(id=env_id, entry_point=ENTRY_POINT, max_episode_steps=steps,
+                 kwargs={**kwargs, "max_episode_steps": steps})
+
+
+_register_all()
+
+__all__ = [
+    "ENV_IDS",
+    "ActionCodec",
+    "MaskObservation",
+    "SPLIT_MODES",
+    "SplitPlaceConfig",
+    "SplitPlaceEnv",
+    "preset",
+]
+__version__ = "0.1.0"

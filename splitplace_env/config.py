@@ -1,0 +1,212 @@
+"""Typed, validated, frozen configuration of SplitPlace-v0 and its presets.
+
+Every field has a documented default taken from the paper (``shared/reference``) or,
+where the paper is silent, from the authors' code. ``SplitPlaceConfig.from_kwargs``
+is what ``gym.make(id, **kwargs)`` goes through: unknown keys and out-of-range
+values raise a ``ValueError`` that names the field and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+APPLICATIONS: tuple[str, ...] = ("MNIST", "FashionMNIST", "CIFAR100")
+
+#: Split modes the engine knows. The paper's action set is ("layer", "semantic");
+#: the others exist for baselines: "compressed" (MC, a BottleNet++-style single
+#: fragment), "layer2" and "layer1" (Gillis merging consecutive layer fragments).
+SPLIT_MODES: tuple[str, ...] = ("layer", "semantic", "compressed", "layer2", "layer1")
+
+#: Most fragments any split creates (semantic: 5 branches).
+MAX_FRAGMENTS_PER_TASK = 5
+
+
+@dataclass(frozen=True)
+class SplitPlaceConfig:
+    """Configuration of the emulated edge cluster and the environment.
+
+    Attributes:
+        n_hosts: number of edge hosts (paper: 16 Raspberry Pi 4B).
+        host_ram_gb: RAM (GB) of each host type, assigned round-robin in blocks:
+            the first half of the hosts get the first type (paper: 8 x 4 GB, 8 x 8 GB).
+        mobile_fraction: share of hosts that move (the rest are wired, fixed).
+        interval_s: length of one scheduling interval in seconds (paper: 300).
+        max_episode_steps: intervals per episode (paper: 100).
+        arrival_rate: mean new tasks per interval, Poisson (paper: lambda = 6).
+        applications: application names in the workload.
+        app_weights: sampling weights of ``applications`` (uniform in the paper).
+        split_modes: the split choices of the action (paper: layer, semantic).
+        max_tasks: task slots shown in the observation; further arrivals queue.
+        alpha, beta: weights of energy and response time in Eq. 8 (paper: 0.5).
+        response_norm: response time (intervals) that maps to ART = 1.
+        layer_intervals: the per-application L of the authors' SLA rule
+            sla ~ U{2, .., 2L - 3} (authors' code: 7, 9, 14).
+        min_sla: smallest SLA deadline in intervals (authors' code: 2).
+        mobility: "random_waypoint", "static" or "sumo:PATH" (a trace CSV).
+        compute_scale: multiplies every fragment's compute time from the profile
+            (1.0 = a Pi 4B core as profiled; 2.0 = hosts half as fast).
+        host_cores: cores per host; one fragment container uses one core, more
+            fragments than cores share the cores (processor sharing).
+        runtime_overhead_mb: resident memory of one fragment container's runtime.
+        stream_chunk_samples: samples a fragment holds in memory at once.
+        transfer_compression: size ratio of bz2-compressed tensors moved on the net.
+        accuracy_noise: draw each task's accuracy as Binomial(batch, p) / batch.
+        live_inference: a finished task's accuracy comes from running the real
+            split models on a real batch (slower; needs torch and shipped weights).
+    """
+
+    n_hosts: int = 16
+    host_ram_gb: tuple[float, ...] = (4.0, 8.0)
+    mobile_fraction: float = 0.5
+    interval_s: float = 300.0
+    max_episode_steps: int = 100
+    arrival_rate: float = 6.0
+    applications: tuple[str, ...] = APPLICATIONS
+    app_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    split_modes: tuple[str, ...] = ("layer", "semantic")
+    max_tasks: int = 64
+    alpha: float = 0.5
+    beta: float = 0.5
+    response_norm: float = 30.0
+    layer_intervals: tuple[int, ...] = (7, 9, 14)
+    min_sla: int = 2
+    mobility: str = "random_waypoint"
+    compute_scale: float = 1.0
+    host_cores: int = 4
+    runtime_overhead_mb: float = 200.0
+    stream_chunk_samples: int = 2000
+    transfer_compression: float = 0.35
+    accuracy_noise: bool = True
+    live_inference: bool = False
+
+    # ------------------------------------------------------------------ validation
+    def __post_init__(self) -> None:
+        _check_int(self, "n_hosts", 1, 4096)
+        _check_int(self, "max_episode_steps", 1, 10**7)
+        _check_int(self, "max_tasks", 1, 8192)
+        _check_int(self, "min_sla", 1, 1000)
+        _check_int(self, "host_cores", 1, 256)
+        _check_int(self, "stream_chunk_samples", 1, 10**7)
+        _check_float(self, "mobile_fraction", 0.0, 1.0)
+        _check_float(self, "interval_s", 1.0, 86400.0)
+        _check_float(self, "arrival_rate", 0.0, 10_000.0)
+        _check_float(self, "alpha", 0.0, 1.0)
+        _check_float(self, "beta", 0.0, 1.0)
+        _check_float(self, "response_norm", 1.0, 10_000.0)
+        _check_float(self, "compute_scale", 1e-3, 1e3)
+        _check_float(self, "runtime_overhead_mb", 0.0, 1e5)
+        _check_float(self, "transfer_compression", 1e-3, 1.0)
+        if not self.host_ram_gb or any(not _finite_in(v, 0.5, 1024.0) for v in self.host_ram_gb):
+            raise ValueError(
+                f"host_ram_gb must be a non-empty tuple of GB values in [0.5, 1024], got {self.host_ram_gb!r}"
+            )
+        unknown = [a for a in self.applications if a not in APPLICATIONS]
+        if not self.applications or unknown:
+            raise ValueError(
+                f"applications must be a non-empty subset of {APPLICATIONS}, got {self.applications!r}"
+            )
+        if len(self.app_weights) != len(self.applications) or any(
+            not _finite_in(w, 0.0, 1e9) for w in self.app_weights
+        ) or sum(self.app_weights) <= 0:
+            raise ValueError(
+                "app_weights must give one non-negative weight per application with a positive sum, "
+                f"got {self.app_weights!r} for {self.applications!r}"
+            )
+        bad = [s for s in self.split_modes if s not in SPLIT_MODES]
+        if not self.split_modes or bad or len(set(self.split_modes)) != len(self.split_modes):
+            raise ValueError(
+                f"split_modes must be distinct names from {SPLIT_MODES}, got {self.split_modes!r}"
+            )
+        if len(self.layer_intervals) != len(APPLICATIONS) or any(
+            int(v) != v or v < self.min_sla + 1 for v in self.layer_intervals
+        ):
+            raise ValueError(
+                f"layer_intervals must give one integer > min_sla per application {APPLICATIONS}, "
+                f"got {self.layer_intervals!r}"
+            )
+        if not (
+            self.mobility in ("random_waypoint", "static")
+            or (self.mobility.startswith("sumo:") and len(self.mobility) > 5)
+        ):
+            raise ValueError(
+                f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {self.mobility!r}"
+            )
+
+    # ------------------------------------------------------------------ helpers
+    @classmethod
+    def from_kwargs(cls, base: "SplitPlaceConfig | None" = None, **kwargs: Any) -> "SplitPlaceConfig":
+        """Builds a config from ``base`` (default: the paper preset) and overrides.
+
+        Raises:
+            ValueError: on an unknown field name or an invalid value.
+        """
+        base = base or cls()
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ValueError(f"unknown config field(s) {unknown}; valid fields: {sorted(names)}")
+        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+        return dataclasses.replace(base, **fixed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the configuration as a plain dict (JSON-friendly)."""
+        return dataclasses.asdict(self)
+
+    @property
+    def n_splits(self) -> int:
+        return len(self.split_modes)
+
+
+def _finite_in(v: Any, lo: float, hi: float) -> bool:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(f) and lo <= f <= hi
+
+
+def _check_int(cfg: SplitPlaceConfig, name: str, lo: int, hi: int) -> None:
+    v = getattr(cfg, name)
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
+
+
+def _check_float(cfg: SplitPlaceConfig, name: str, lo: float, hi: float) -> None:
+    v = getattr(cfg, name)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite_in(v, lo, hi):
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
+
+
+#: Named presets. "paper" is SplitPlace-v0; the others differ only in fields.
+PRESETS: Mapping[str, Mapping[str, Any]] = {
+    "paper": {},
+    "small": {"n_hosts": 4, "arrival_rate": 1.5, "max_tasks": 16, "max_episode_steps": 50},
+    "large": {"n_hosts": 64, "arrival_rate": 24.0, "max_tasks": 256},
+    "mnist": {"applications": ("MNIST",), "app_weights": (1.0,)},
+    "fashionmnist": {"applications": ("FashionMNIST",), "app_weights": (1.0,)},
+    "cifar100": {"applications": ("CIFAR100",), "app_weights": (1.0,)},
+}
+
+
+def preset(name: str, **overrides: Any) -> SplitPlaceConfig:
+    """Returns the named preset with ``overrides`` applied.
+
+    Raises:
+        ValueError: if ``name`` is not a preset or an override is invalid.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; presets: {sorted(PRESETS)}")
+    return SplitPlaceConfig.from_kwargs(**{**PRESETS[name], **overrides})
+
+
+__all__ = [
+    "APPLICATIONS",
+    "MAX_FRAGMENTS_PER_TASK",
+    "PRESETS",
+    "SPLIT_MODES",
+    "SplitPlaceConfig",
+    "preset",
+]

@@ -1,0 +1,57 @@
+"""The paper's interval objective (Eq. 3/4/8) and the Table 1 metrics.
+
+Eq. 8: ``O_t = QoS_t - alpha * AEC_t - beta * ART_t`` where
+
+* ``QoS_t`` = mean over tasks leaving in the interval of ``(1[r_i <= sla_i] + p_i) / 2``
+  (Eq. 3/4 pooled over both contexts and both decisions), in [0, 1];
+* ``AEC_t`` = the interval's cluster energy / the cluster's energy at full load
+  over one interval, in [idle share, 1] (about 0.42 for Pi 4B hosts);
+* ``ART_t`` = mean over leaving tasks of ``min(r_i, R) / R`` with ``R =
+  cfg.response_norm`` intervals, in [0, 1].
+
+An interval in which no task leaves has ``QoS_t = ART_t = 0`` (the sums of Eq. 3/4
+are empty), so its reward is ``-alpha * AEC_t``. Hence ``O_t`` lies in [-1, 1]
+for alpha, beta in [0, 1] (REWARD_RANGE).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+REWARD_RANGE = (-1.0, 1.0)
+
+
+def interval_reward(finished: Mapping[str, np.ndarray], energy_j: float, max_energy_j: float, cfg) -> dict[str, float]:
+    """Returns the Eq. 8 reward and every term of it.
+
+    Args:
+        finished: arrays of the tasks that left this interval ("sla_met",
+            "accuracy", "response").
+        energy_j: the cluster's energy in the interval.
+        max_energy_j: the cluster's energy at full load over one interval.
+        cfg: the configuration (alpha, beta, response_norm).
+    """
+    n = finished["response"].shape[0]
+    aec = energy_j / max_energy_j
+    if n:
+        qos = float(np.mean((finished["sla_met"] + finished["accuracy"]) * 0.5))
+        art = float(np.mean(np.minimum(finished["response"], cfg.response_norm)) / cfg.response_norm)
+    else:
+        qos = art = 0.0
+    reward = qos - cfg.alpha * aec - cfg.beta * art
+    return {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": float(n)}
+
+
+def jain_index(x: np.ndarray) -> float:
+    """Jain's fairness index (sum x)^2 / (n sum x^2); 1.0 for an empty or all-zero x."""
+    x = np.asarray(x, dtype=np.float64)
+    denom = x.size * np.sum(x * x)
+    return float(np.sum(x) ** 2 / denom) if denom > 0 else 1.0
+
+
+def sla_violation_rate(response: np.ndarray, sla: np.ndarray) -> float:
+    """Fraction of tasks with response time above their deadline (0 when none finished)."""
+    response = np.asarray(response)
+    return float(np.mean(response > np.asarray(sla))) if response.size else 0.0

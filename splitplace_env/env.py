@@ -1,0 +1,332 @@
+"""``SplitPlaceEnv``: the Gymnasium shell around the emulated edge cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from splitplace_env.codec import ActionCodec
+from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
+from splitplace_env.core import cluster, network
+from splitplace_env.core.engine import BLOCKED, DONE, READY, RUNNING, EdgeEngine
+from splitplace_env.core.metrics import REWARD_RANGE
+
+F = MAX_FRAGMENTS_PER_TASK
+HOST_FEATURES = ("cpu_util", "ram_util", "disk_util", "net_util", "ram_free", "ram_capacity",
+                 "bandwidth", "latency", "power", "mobile", "fragments")
+TASK_FEATURES_BASE = ("occupied", "new", "app_mnist", "app_fashionmnist", "app_cifar100",
+                      "sla", "age", "time_left", "batch", "progress")
+FRAGMENT_FEATURES = ("exists", "blocked", "ready", "running", "done", "host", "compute",
+                     "remaining", "ram", "disk", "data")
+GLOBAL_FEATURES = ("time", "backlog", "ready_share", "mean_util", "energy")
+
+
+class SplitPlaceEnv(gym.Env):
+    """Splitting and placing DNN inference tasks on a mobile edge cluster (SplitPlace).
+
+    ## Description
+
+    An emulation of the SplitPlace paper (Tuli, SIGMETRICS'22 / IEEE TMC): a broker
+    runs 16 Raspberry Pi 4B hosts (eight 4 GB, eight 8 GB; half of them mobile on
+    Wi-Fi) that serve image-classification tasks (MNIST, FashionMNIST, CIFAR100),
+    Poisson(6) new tasks per 5-minute interval. Every interval the agent
+    (1) **splits** each new task: *layer* split (4 fragments in a chain: more
+    accurate, slower) or *semantic* split (5 parallel branches: faster, less
+    accurate), and (2) **places** fragment containers on hosts (allocation of ready
+    fragments, migration of running ones), within each host's RAM and disk. The
+    model of the cluster is in ``splitplace_env.core`` (see ``core/engine.py``).
+
+    ## Action Space
+
+    ``MultiDiscrete([S]*T + [H+1]*5T)`` with T task slots (``max_tasks``), S split
+    modes (``split_modes``, default ``("layer", "semantic")``) and H hosts:
+    ``a[k]`` is the split of the new task in slot k (ignored if the slot holds no new
+    task); ``a[T + 5k + j]`` is the host of fragment j of that task, 0 = leave as is,
+    ``h+1`` = host h. ``self.codec`` (an ``ActionCodec``) converts both ways between
+    this vector and ``{"splits": [...], "placements": {fragment_slot: host}}``.
+    Entries that mean nothing (a host for an empty slot) or name something that is
+    not there are ignored and counted in ``info["ignored_actions"]``; placements that
+    do not fit are not carried out (``info["infeasible_placements"]``). Malformed
+    actions (wrong shape, non-integer dtype, NaN) raise ``ValueError``.
+    ``action_masks()`` gives the factored mask (sb3-contrib convention):
+    ``T*S + 5T*(H+1)`` booleans; ``MaskObservation`` puts it in ``obs["action_mask"]``.
+
+    ## Observation Space
+
+    ``Dict`` of float32 ``Box``es in [0, 1]:
+
+    | key | shape | features (in order) |
+    |-----|-------|---------------------|
+    | ``hosts`` | (H, 11) | CPU utilisation, RAM used/capacity, disk used/capacity, network busy share of the interval, free RAM / ``ram_mb``, RAM capacity / ``ram_mb``, bandwidth / ``bandwidth_mbps``, latency / ``latency_s``, power / max power, mobile flag, fragments on host / (4 x cores) |
+    | ``tasks`` | (T, 10 + S) | occupied, new (awaits a split), application one-hot (MNIST, FashionMNIST, CIFAR100), SLA / ``response_intervals``, age / ``response_intervals``, time left to the deadline / ``response_intervals``, batch / ``batch``, fragments done / fragments, split one-hot (S) |
+    | ``fragments`` | (5T, 11) | exists, blocked (waits for its predecessor), ready (may be placed), running, done, (host + 1) / H, compute / ``work_s``, remaining compute share, RAM / ``ram_mb``, disk / ``disk_mb``, data moved / ``data_mb`` |
+    | ``globals`` | (5,) | interval / episode length, backlog / T, ready fragments / 5T, mean CPU utilisation, last energy / max energy |
+
+    Fragment j of the task in slot k is row ``5k + j``. Ratios above 1 are clipped.
+    The scales (``ram_mb``, ``response_intervals``...) are in ``codec.scales``. The
+    entity x feature matrices are kept (not flattened) so that per-host and per-slot
+    structure stays visible to set- and attention-based policies; SB3 flattens them
+    with a warning that ``check_env`` allows.
+
+    ## Rewards
+
+    The paper's Eq. 8, ``O_t = QoS_t - alpha AEC_t - beta ART_t`` (alpha = beta =
+    0.5): QoS is the mean of ``(1[r <= sla] + accuracy) / 2`` over tasks finishing in
+    the interval, AEC the interval's energy over the cluster's full-load energy, ART
+    the mean of ``min(r, R)/R`` (R = ``response_norm`` = 30 intervals). With no task
+    finishing, QoS = ART = 0. The reward lies in [-1, 1]; ``info["rewards"]`` holds
+    every term.
+
+    ## Starting State
+
+    An empty cluster; the first Poisson batch of tasks waits for its split. Mobile
+    hosts start at random positions. All randomness comes from ``reset(seed=...)``
+    through independent streams (workload, mobility, accuracy noise), so a seed
+    fixes the tasks every agent sees.
+
+    ## Episode End
+
+    The task is continuing: ``terminated`` is always False; episodes are truncated
+    after ``max_episode_steps`` intervals (100, the paper's run).
+
+    ## Arguments
+
+    ``gym.make("SplitPlace-v0", **kwargs)`` where kwargs are fields of
+    ``SplitPlaceConfig`` (e.g. ``n_hosts=64, arrival_rate=24``) or
+    ``config=SplitPlaceConfig(...)``; ``render_mode`` in {"ansi", "rgb_array"}.
+    Registered variants: ``SplitPlace-small-v0``, ``SplitPlace-large-v0``,
+    ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(self, config: SplitPlaceConfig | None = None, render_mode: str | None = None,
+                 **kwargs: Any) -> None:
+        if config is not None and not isinstance(config, SplitPlaceConfig):
+            raise ValueError(f"config must be a SplitPlaceConfig, got {type(config).__name__}")
+        self.config = SplitPlaceConfig.from_kwargs(config, **kwargs)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.engine = EdgeEngine(self.config)
+        e, cfg = self.engine, self.config
+        T, H, S = e.n_tasks, e.n_hosts, e.n_splits
+        self._max_batch = float(max(int(b.max()) for b in e._batch_choices))
+        self._data_scale = float(self._max_batch * max(e._in.max(), e._out.max()) * cfg.transfer_compression * 2)
+        self.codec = ActionCodec(T, H, cfg.split_modes, scales={
+            "ram_mb": e.ram_scale, "disk_mb": e.disk_scale, "work_s": e.work_scale,
+            "data_mb": self._data_scale, "response_intervals": cfg.response_norm,
+            "batch": self._max_batch, "bandwidth_mbps": network.MAX_BANDWIDTH_MBPS,
+            "latency_s": network.MAX_LATENCY_S, "energy_j": e.max_energy_j,
+            "interval_s": cfg.interval_s,
+        })
+        self.task_features = TASK_FEATURES_BASE + tuple(f"split_{m}" for m in cfg.split_modes)
+        box = lambda *shape: spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)  # noqa: E731
+        self.observation_space = spaces.Dict({
+            "hosts": box(H, len(HOST_FEATURES)),
+            "tasks": box(T, len(self.task_features)),
+            "fragments": box(T * F, len(FRAGMENT_FEATURES)),
+            "globals": box(len(GLOBAL_FEATURES)),
+        })
+        self.action_space = spaces.MultiDiscrete(self.codec.nvec)
+        self.reward_range = REWARD_RANGE
+        # Constant parts of the observation and the mask.
+        self._ram_cap_n = (e.hosts.ram_mb / e.ram_scale).astype(np.float32)
+        self._max_power = float(cluster.PI4B_POWER_W[-1])
+        self._app_onehot = np.eye(len(APPLICATIONS), dtype=np.float32)
+        self._split_onehot = np.vstack([np.eye(S, dtype=np.float32), np.zeros((1, S), np.float32)])
+        self._host_ids = np.arange(H)
+        self._last_energy = 0.0
+        self._last_step = None
+
+    # ------------------------------------------------------------------ API
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is None:  # draw an episode seed from the env's own generator
+            seed = int(self.np_random.integers(2**63 - 1))
+        self.engine.reset(seed)
+        self._last_energy = self.engine.idle_energy_j
+        self._last_step = None
+        return self._observation(), self._info(None)
+
+    def step(self, action):
+        flat = self._validate(action)
+        e = self.engine
+        res = e.step(flat[: e.n_tasks], flat[e.n_tasks:])
+        self._last_energy = res.energy_j
+        self._last_step = res
+        truncated = False  # TimeLimit (max_episode_steps) truncates; direct use runs on
+        return self._observation(), res.rewards["reward"], False, truncated, self._info(res)
+
+    def action_masks(self) -> np.ndarray:
+        """Factored mask, ``T*S + 5T*(H+1)`` booleans: split rows then host rows.
+
+        A split row allows every mode for a new task and only index 0 (the no-op)
+        elsewhere. A host row always allows 0 ("leave as is") and allows host h when
+        the fragment may be placed or migrated there now: it is ready (or is a
+        fragment that a split of a new task makes ready) or running elsewhere, and
+        its RAM and disk fit the host's free capacity. Decisions of the same
+        interval share capacity, so a set of individually allowed placements can
+        still exceed a host; those beyond capacity wait (see the per-decision view
+        for an exact sequential mask).
+        """
+        e = self.engine
+        T, H, S = e.n_tasks, e.n_hosts, e.n_splits
+        split_mask = np.zeros((T, S), dtype=bool)
+        split_mask[:, 0] = True
+        split_mask[e.task_new, :] = True
+        ram, disk, movable = self._placement_demands()
+        fits = ((ram[:, None] + e.ram_used[None, :] <= e.hosts.ram_mb[None, :] + 1e-9)
+                & (disk[:, None] + e.disk_used[None, :] <= e.hosts.disk_mb[None, :] + 1e-9))
+        fits &= movable[:, None]
+        fits &= e.frag_host[:, None] != self._host_ids[None, :]
+        return np.concatenate([split_mask.ravel(), np.column_stack([np.ones(fits.shape[0], bool), fits]).ravel()])
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'.")
+            return None
+        from splitplace_env import render as _render
+
+        if self.render_mode == "ansi":
+            return _render.ansi(self)
+        return _render.rgb_array(self)
+
+    # ------------------------------------------------------------------ helpers
+    def _validate(self, action) -> np.ndarray:
+        a = np.asarray(action)
+        n = self.codec.size
+        if a.shape != (n,):
+            raise ValueError(f"action must have shape ({n},) (T={self.engine.n_tasks} splits + "
+                             f"{self.codec.n_fragments} hosts), got shape {a.shape}")
+        if a.dtype.kind not in "iu":
+            if a.dtype.kind == "f" and np.isnan(a).any():
+                raise ValueError("action contains NaN; expected integers (see env.codec)")
+            if a.dtype.kind != "f" or not np.all(a == np.round(a)):
+                raise ValueError(f"action must be an integer array, got dtype {a.dtype}")
+        return a.astype(np.int64, copy=False)
+
+    def _placement_demands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """RAM and disk demand of every fragment slot and whether it can move now.
+
+        For a new task (not yet split) fragment j counts if any split makes it ready
+        at once, with the largest demand over those splits.
+        """
+        e = self.engine
+        st = e.frag_state
+        movable = (st == READY) | (st == RUNNING)
+        ram, disk = e.frag_ram, e.frag_disk
+        new = np.flatnonzero(e.task_new)
+        if new.size:
+            ram, disk, movable = ram.copy(), disk.copy(), movable.copy()
+            cfg = self.config
+            for k in new.tolist():
+                a, b = e.task_app[k], e.task_batch[k]
+                n = e._nfrag[a]                                   # (S,)
+                ready = np.arange(F)[None, :] < np.where(e._chain[a], 1, n)[:, None]  # (S, F)
+                r = cfg.runtime_overhead_mb + e._weights[a] + min(b, cfg.stream_chunk_samples) * e._peak[a]
+                comp = cfg.transfer_compression * b
+                d = e._weights[a] + (e._in[a] + e._out[a]) * comp
+                sl = slice(k * F, (k + 1) * F)
+                ram[sl] = np.where(ready, r, 0.0).max(axis=0)
+                disk[sl] = np.where(ready, d, 0.0).max(axis=0)
+                movable[sl] = ready.any(axis=0)
+        return ram, disk, movable
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        e, cfg = self.engine, self.config
+        T, H = e.n_tasks, e.n_hosts
+        sc = self.codec.scales
+        hosts = np.empty((H, len(HOST_FEATURES)), dtype=np.float32)
+        n_on = np.bincount(e.frag_host[e.frag_state == RUNNING], minlength=H)
+        hosts[:, 0] = e.host_util
+        hosts[:, 1] = e.ram_used / e.hosts.ram_mb
+        hosts[:, 2] = e.disk_used / e.hosts.disk_mb
+        hosts[:, 3] = e.host_net_util
+        hosts[:, 4] = (e.hosts.ram_mb - e.ram_used) / sc["ram_mb"]
+        hosts[:, 5] = self._ram_cap_n
+        hosts[:, 6] = e.bandwidth / sc["bandwidth_mbps"]
+        hosts[:, 7] = e.latency / sc["latency_s"]
+        hosts[:, 8] = cluster.power_w(e.host_util) / self._max_power
+        hosts[:, 9] = e.hosts.mobile
+        hosts[:, 10] = n_on / (4.0 * e.hosts.cores)
+
+        R = sc["response_intervals"]
+        tasks = np.zeros((T, len(self.task_features)), dtype=np.float32)
+        act = e.task_active
+        tasks[:, 0] = act
+        tasks[:, 1] = e.task_new
+        tasks[act, 2:5] = self._app_onehot[e.task_app[act]]
+        age = e.t - e.task_arrival
+        tasks[:, 5] = e.task_sla / R
+        tasks[:, 6] = age / R
+        tasks[:, 7] = (e.task_sla - age) / R
+        tasks[:, 8] = e.task_batch / sc["batch"]
+        nfr = e._nfrag[e.task_app, np.maximum(e.task_split, 0)]
+        tasks[:, 9] = (nfr - e.task_left) / nfr
+        tasks[:, 10:] = self._split_onehot[e.task_split]
+        tasks[~act, 5:10] = 0.0
+
+        st = e.frag_state
+        frags = np.empty((T * F, len(FRAGMENT_FEATURES)), dtype=np.float32)
+        frags[:, 0] = st != 0
+        frags[:, 1] = st == BLOCKED
+        frags[:, 2] = st == READY
+        frags[:, 3] = st == RUNNING
+        frags[:, 4] = st == DONE
+        frags[:, 5] = (e.frag_host + 1) / H
+        frags[:, 6] = e.frag_work_total / sc["work_s"]
+        frags[:, 7] = np.divide(e.frag_work, e.frag_work_total, out=np.zeros(T * F), where=e.frag_work_total > 0)
+        frags[:, 8] = e.frag_ram / sc["ram_mb"]
+        frags[:, 9] = e.frag_disk / sc["disk_mb"]
+        frags[:, 10] = (e.frag_in_mb + e.frag_out_mb) / sc["data_mb"]
+        frags[st == 0, 5:] = 0.0
+
+        glob = np.array([
+            e.t / cfg.max_episode_steps,
+            len(e.backlog) / T,
+            np.count_nonzero(st == READY) / (T * F),
+            e.host_util.mean(),
+            self._last_energy / e.max_energy_j,
+        ], dtype=np.float32)
+        obs = {"hosts": hosts, "tasks": tasks, "fragments": frags, "globals": glob}
+        for v in obs.values():
+            np.clip(v, 0.0, 1.0, out=v)
+        return obs
+
+    def _info(self, res) -> dict[str, Any]:
+        e = self.engine
+        new = np.flatnonzero(e.task_new)
+        if res is None:
+            rewards = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
+            from splitplace_env.core.engine import _EMPTY_FINISHED
+
+            finished, energy, counts = dict(_EMPTY_FINISHED), 0.0, (0, 0, 0, 0, 0)
+            util = e.host_util
+        else:
+            rewards, finished, energy = res.rewards, res.finished, res.energy_j
+            counts = (res.n_new, res.placements, res.migrations, res.infeasible, res.ignored)
+            util = res.host_util
+        return {
+            "interval": e.t,
+            "rewards": rewards,
+            "finished": finished,
+            "new_tasks": counts[0],
+            "pending": {  # new tasks awaiting a split in the next action
+                "slot": new, "task_id": e.task_id[new], "app": e.task_app[new],
+                "sla": e.task_sla[new], "batch": e.task_batch[new],
+            },
+            "energy_j": energy,
+            "host_util": util,
+            "queue_length": e.queue_length(),
+            "backlog": len(e.backlog),
+            "placements": counts[1],
+            "migrations": counts[2],
+            "infeasible_placements": counts[3],
+            "ignored_actions": counts[4],
+            "arrived_total": e.next_task_id,
+            "finished_total": e.n_finished_total,
+        }
