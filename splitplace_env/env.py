@@ -139,6 +139,15 @@ class SplitPlaceEnv(gym.Env):
         self._app_onehot = np.eye(len(APPLICATIONS), dtype=np.float32)
         self._split_onehot = np.vstack([np.eye(S, dtype=np.float32), np.zeros((1, S), np.float32)])
         self._host_ids = np.arange(H)
+        # State -> (exists, blocked, ready, running, done) rows; index 0 = EMPTY.
+        self._state_onehot = np.array([[0, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 0, 1, 0, 0],
+                                       [1, 0, 0, 1, 0], [1, 0, 0, 0, 1]], dtype=np.float32)
+        self._host_template = np.zeros((H, len(HOST_FEATURES)), dtype=np.float32)
+        self._host_template[:, 5] = self._ram_cap_n
+        self._host_template[:, 9] = e.hosts.mobile
+        self._inv_ram_cap = 1.0 / e.hosts.ram_mb
+        self._inv_disk_cap = 1.0 / e.hosts.disk_mb
+        self._inv_slots = 1.0 / (4.0 * e.hosts.cores)
         self._last_energy = 0.0
         self._last_step = None
 
@@ -175,15 +184,20 @@ class SplitPlaceEnv(gym.Env):
         """
         e = self.engine
         T, H, S = e.n_tasks, e.n_hosts, e.n_splits
-        split_mask = np.zeros((T, S), dtype=bool)
+        out = np.zeros(T * S + e.n_frags * (H + 1), dtype=bool)
+        split_mask = out[: T * S].reshape(T, S)
         split_mask[:, 0] = True
         split_mask[e.task_new, :] = True
+        host_mask = out[T * S:].reshape(e.n_frags, H + 1)
+        host_mask[:, 0] = True
         ram, disk, movable = self._placement_demands()
-        fits = ((ram[:, None] + e.ram_used[None, :] <= e.hosts.ram_mb[None, :] + 1e-9)
-                & (disk[:, None] + e.disk_used[None, :] <= e.hosts.disk_mb[None, :] + 1e-9))
-        fits &= movable[:, None]
-        fits &= e.frag_host[:, None] != self._host_ids[None, :]
-        return np.concatenate([split_mask.ravel(), np.column_stack([np.ones(fits.shape[0], bool), fits]).ravel()])
+        rows = np.flatnonzero(movable)
+        if rows.size:
+            fits = ((ram[rows, None] <= (e.hosts.ram_mb - e.ram_used + 1e-9)[None, :])
+                    & (disk[rows, None] <= (e.hosts.disk_mb - e.disk_used + 1e-9)[None, :]))
+            fits &= e.frag_host[rows, None] != self._host_ids[None, :]
+            host_mask[rows, 1:] = fits
+        return out
 
     def render(self):
         if self.render_mode is None:
@@ -221,81 +235,74 @@ class SplitPlaceEnv(gym.Env):
         ram, disk = e.frag_ram, e.frag_disk
         new = np.flatnonzero(e.task_new)
         if new.size:
+            a, b = e.task_app[new][:, None], e.task_batch[new][:, None]
+            s = np.arange(e.n_splits)[None, :]
+            r, d, _, _ = e.demands(a, s, b)                                     # (m, S, F)
+            n = e._nfrag[a, s]                                                  # (m, S)
+            ready = np.arange(F) < np.where(e._chain[a, s], 1, n)[..., None]    # (m, S, F)
+            idx = (new[:, None] * F + np.arange(F)).ravel()
             ram, disk, movable = ram.copy(), disk.copy(), movable.copy()
-            cfg = self.config
-            for k in new.tolist():
-                a, b = e.task_app[k], e.task_batch[k]
-                n = e._nfrag[a]                                   # (S,)
-                ready = np.arange(F)[None, :] < np.where(e._chain[a], 1, n)[:, None]  # (S, F)
-                r = cfg.runtime_overhead_mb + e._weights[a] + min(b, cfg.stream_chunk_samples) * e._peak[a]
-                comp = cfg.transfer_compression * b
-                d = e._weights[a] + (e._in[a] + e._out[a]) * comp
-                sl = slice(k * F, (k + 1) * F)
-                ram[sl] = np.where(ready, r, 0.0).max(axis=0)
-                disk[sl] = np.where(ready, d, 0.0).max(axis=0)
-                movable[sl] = ready.any(axis=0)
+            ram[idx] = np.where(ready, r, 0.0).max(axis=1).ravel()
+            disk[idx] = np.where(ready, d, 0.0).max(axis=1).ravel()
+            movable[idx] = ready.any(axis=1).ravel()
         return ram, disk, movable
 
     def _observation(self) -> dict[str, np.ndarray]:
         e, cfg = self.engine, self.config
         T, H = e.n_tasks, e.n_hosts
         sc = self.codec.scales
-        hosts = np.empty((H, len(HOST_FEATURES)), dtype=np.float32)
-        n_on = np.bincount(e.frag_host[e.frag_state == RUNNING], minlength=H)
-        hosts[:, 0] = e.host_util
-        hosts[:, 1] = e.ram_used / e.hosts.ram_mb
-        hosts[:, 2] = e.disk_used / e.hosts.disk_mb
+        st = e.frag_state
+        running = st == RUNNING
+        util = e.host_util
+        hosts = self._host_template.copy()
+        hosts[:, 0] = util
+        hosts[:, 1] = e.ram_used * self._inv_ram_cap
+        hosts[:, 2] = e.disk_used * self._inv_disk_cap
         hosts[:, 3] = e.host_net_util
-        hosts[:, 4] = (e.hosts.ram_mb - e.ram_used) / sc["ram_mb"]
-        hosts[:, 5] = self._ram_cap_n
-        hosts[:, 6] = e.bandwidth / sc["bandwidth_mbps"]
-        hosts[:, 7] = e.latency / sc["latency_s"]
-        hosts[:, 8] = cluster.power_w(e.host_util) / self._max_power
-        hosts[:, 9] = e.hosts.mobile
-        hosts[:, 10] = n_on / (4.0 * e.hosts.cores)
+        hosts[:, 4] = (e.hosts.ram_mb - e.ram_used) * (1.0 / sc["ram_mb"])
+        hosts[:, 6] = e.bandwidth * (1.0 / sc["bandwidth_mbps"])
+        hosts[:, 7] = e.latency * (1.0 / sc["latency_s"])
+        hosts[:, 8] = cluster.power_w(util) * (1.0 / self._max_power)
+        hosts[:, 10] = np.bincount(e.frag_host[running], minlength=H) * self._inv_slots
 
-        R = sc["response_intervals"]
-        tasks = np.zeros((T, len(self.task_features)), dtype=np.float32)
+        invR = 1.0 / sc["response_intervals"]
         act = e.task_active
+        tasks = np.zeros((T, len(self.task_features)), dtype=np.float32)
         tasks[:, 0] = act
         tasks[:, 1] = e.task_new
-        tasks[act, 2:5] = self._app_onehot[e.task_app[act]]
+        tasks[:, 2:5] = self._app_onehot[e.task_app]
         age = e.t - e.task_arrival
-        tasks[:, 5] = e.task_sla / R
-        tasks[:, 6] = age / R
-        tasks[:, 7] = (e.task_sla - age) / R
-        tasks[:, 8] = e.task_batch / sc["batch"]
+        tasks[:, 5] = e.task_sla * invR
+        tasks[:, 6] = age * invR
+        tasks[:, 7] = (e.task_sla - age) * invR
+        tasks[:, 8] = e.task_batch * (1.0 / sc["batch"])
         nfr = e._nfrag[e.task_app, np.maximum(e.task_split, 0)]
         tasks[:, 9] = (nfr - e.task_left) / nfr
         tasks[:, 10:] = self._split_onehot[e.task_split]
-        tasks[~act, 5:10] = 0.0
+        tasks[~act] = 0.0
 
-        st = e.frag_state
         frags = np.empty((T * F, len(FRAGMENT_FEATURES)), dtype=np.float32)
-        frags[:, 0] = st != 0
-        frags[:, 1] = st == BLOCKED
-        frags[:, 2] = st == READY
-        frags[:, 3] = st == RUNNING
-        frags[:, 4] = st == DONE
-        frags[:, 5] = (e.frag_host + 1) / H
-        frags[:, 6] = e.frag_work_total / sc["work_s"]
-        frags[:, 7] = np.divide(e.frag_work, e.frag_work_total, out=np.zeros(T * F), where=e.frag_work_total > 0)
-        frags[:, 8] = e.frag_ram / sc["ram_mb"]
-        frags[:, 9] = e.frag_disk / sc["disk_mb"]
-        frags[:, 10] = (e.frag_in_mb + e.frag_out_mb) / sc["data_mb"]
+        frags[:, 0:5] = self._state_onehot[st]
+        frags[:, 5] = (e.frag_host + 1) * (1.0 / H)
+        frags[:, 6] = e.frag_work_total * (1.0 / sc["work_s"])
+        frags[:, 7] = e.frag_work / np.maximum(e.frag_work_total, 1e-12)
+        frags[:, 8] = e.frag_ram * (1.0 / sc["ram_mb"])
+        frags[:, 9] = e.frag_disk * (1.0 / sc["disk_mb"])
+        frags[:, 10] = (e.frag_in_mb + e.frag_out_mb) * (1.0 / sc["data_mb"])
         frags[st == 0, 5:] = 0.0
 
         glob = np.array([
             e.t / cfg.max_episode_steps,
-            len(e.backlog) / T,
+            e.backlog / T,
             np.count_nonzero(st == READY) / (T * F),
-            e.host_util.mean(),
+            util.mean(),
             self._last_energy / e.max_energy_j,
         ], dtype=np.float32)
-        obs = {"hosts": hosts, "tasks": tasks, "fragments": frags, "globals": glob}
-        for v in obs.values():
-            np.clip(v, 0.0, 1.0, out=v)
-        return obs
+        np.clip(hosts, 0.0, 1.0, out=hosts)
+        np.clip(tasks, 0.0, 1.0, out=tasks)
+        np.clip(frags, 0.0, 1.0, out=frags)
+        np.clip(glob, 0.0, 1.0, out=glob)
+        return {"hosts": hosts, "tasks": tasks, "fragments": frags, "globals": glob}
 
     def _info(self, res) -> dict[str, Any]:
         e = self.engine
@@ -322,7 +329,7 @@ class SplitPlaceEnv(gym.Env):
             "energy_j": energy,
             "host_util": util,
             "queue_length": e.queue_length(),
-            "backlog": len(e.backlog),
+            "backlog": e.backlog,
             "placements": counts[1],
             "migrations": counts[2],
             "infeasible_placements": counts[3],

@@ -14,7 +14,7 @@ _STATE_CHAR = {0: ".", BLOCKED: "b", READY: "r", RUNNING: "R", DONE: "d"}
 def ansi(env) -> str:
     """A text table: one line per host, then one per occupied task slot."""
     e = env.engine
-    lines = [f"interval {e.t}  backlog {len(e.backlog)}  queue {e.queue_length()}  "
+    lines = [f"interval {e.t}  backlog {e.backlog}  queue {e.queue_length()}  "
              f"finished {e.n_finished_total}/{e.next_task_id}",
              f"{'host':>4} {'RAM':>4} {'mob':>3} {'cpu%':>5} {'ram MB used/cap':>17} {'bw MB/s':>8} {'lat ms':>7} {'frags':>5}"]
     n_on = np.bincount(e.frag_host[e.frag_state == RUNNING], minlength=e.n_hosts)

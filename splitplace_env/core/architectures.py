@@ -37,7 +37,7 @@ class FragmentShape:
     macs: int
     in_floats: int
     out_floats: int
-    peak_floats: int  # input + every intermediate + output, held at once
+    peak_floats: int  # input + the largest tensor an op produces (ReLU runs in place)
     n_ops: int
 
 
@@ -45,7 +45,7 @@ def _run(name: str, ops: list[Op], shape: tuple[int, ...]) -> tuple[FragmentShap
     """Propagates a (C, H, W) or (F,) shape through ``ops``; returns figures and out shape."""
     params = macs = 0
     in_floats = _numel(shape)
-    peak = in_floats
+    largest = 0
     n_ops = 0
     for op in ops:
         if op.kind == "conv3":
@@ -64,8 +64,10 @@ def _run(name: str, ops: list[Op], shape: tuple[int, ...]) -> tuple[FragmentShap
         elif op.kind != "act":
             raise ValueError(f"unknown op kind {op.kind!r}")
         n_ops += 1
-        peak += _numel(shape)
-    return FragmentShape(name, params, macs, in_floats, _numel(shape), peak, n_ops), shape
+        if op.kind != "act":
+            largest = max(largest, _numel(shape))
+    largest = max(largest, _numel(shape))
+    return FragmentShape(name, params, macs, in_floats, _numel(shape), in_floats + largest, n_ops), shape
 
 
 def _numel(shape: tuple[int, ...]) -> int:

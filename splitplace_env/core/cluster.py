@@ -68,9 +68,14 @@ def build_hosts(cfg: SplitPlaceConfig) -> HostSpecs:
     )
 
 
+_UTIL_GRID = np.linspace(0.0, 1.0, PI4B_POWER_W.shape[0])
+
+
 def power_w(util: np.ndarray, table: np.ndarray = PI4B_POWER_W) -> np.ndarray:
-    """Power (W) at CPU utilisation ``util`` in [0, 1], by linear interpolation."""
-    return np.interp(np.clip(util, 0.0, 1.0), np.linspace(0.0, 1.0, table.shape[0]), table)
+    """Power (W) at CPU utilisation ``util`` in [0, 1], by linear interpolation
+    (``np.interp`` clamps outside the table)."""
+    grid = _UTIL_GRID if table.shape[0] == _UTIL_GRID.shape[0] else np.linspace(0.0, 1.0, table.shape[0])
+    return np.interp(util, grid, table)
 
 
 def max_energy_j(n_hosts: int, interval_s: float, table: np.ndarray = PI4B_POWER_W) -> float:

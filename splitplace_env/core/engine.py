@@ -29,7 +29,6 @@ The engine has no Gym in it; ``splitplace_env.env`` is the thin shell around it.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,7 +125,7 @@ class EdgeEngine:
         self.workload = Workload(self.cfg, self._acc_table, self._batch_choices,
                                  np.random.default_rng(wl_ss), np.random.default_rng(acc_ss))
         self.mobility = make_mobility(self.cfg.mobility, self.n_hosts, self.hosts.mobile,
-                                      np.random.default_rng(mob_ss))
+                                      np.random.default_rng(mob_ss), self.cfg.interval_s)
         self._live_rng = np.random.default_rng(live_ss)
         if self.cfg.live_inference and self._live is None:
             from splitplace_env.nets.live import LiveInference  # torch only when asked for
@@ -134,7 +133,8 @@ class EdgeEngine:
             self._live = LiveInference()
         T, NF, H = self.n_tasks, self.n_frags, self.n_hosts
         self.t = 0
-        self.next_task_id = 0
+        self.next_task_id = 0      # tasks arrived so far (ids are 0..next_task_id-1)
+        self.n_admitted = 0        # ids below this have had a slot; the rest are the backlog
         self.n_finished_total = 0
         # Tasks.
         self.task_active = np.zeros(T, dtype=bool)
@@ -166,11 +166,9 @@ class EdgeEngine:
         self.disk_used = np.zeros(H)
         self.host_util = np.zeros(H)
         self.host_net_util = np.zeros(H)
-        self.positions = self.mobility.positions
-        self.bandwidth, self.latency = network.link_quality(self.positions, self.hosts.mobile)
-        # Backlog of arrived tasks without a slot: (id, app, batch, sla, arrival, acc).
-        self.backlog: deque[tuple] = deque()
-        self._admit(self.workload.sample(), arrival=-1.0)
+        self._link_t0 = -1
+        self._update_links()
+        self._admit()
         self._seeded = True
 
     # ------------------------------------------------------------------ step
@@ -191,47 +189,68 @@ class EdgeEngine:
         energy = float(np.sum(cluster.power_w(util)) * self.cfg.interval_s)
         rewards = metrics.interval_reward(finished, energy, self.max_energy_j, self.cfg)
         self.t += 1
-        self.positions = self.mobility.advance(self.cfg.interval_s)
-        self.bandwidth, self.latency = network.link_quality(self.positions, self.hosts.mobile)
-        arrivals = self.workload.sample()
-        n_new = self._admit(arrivals, arrival=float(self.t - 1))
+        self._update_links()
+        n_new = self._admit()
         return StepResult(energy, util, finished, n_new, migrations, placements, infeasible, ignored, rewards)
+
+    def _update_links(self) -> None:
+        """Positions and links of interval ``t``; links computed once per mobility chunk."""
+        t0, table = self.mobility.window(self.t)
+        if t0 != self._link_t0:
+            self._link_t0 = t0
+            self._bw_table, self._lat_table = network.link_quality(table, self.hosts.mobile)
+        i = self.t - t0
+        self.positions = table[i]
+        self.bandwidth, self.latency = self._bw_table[i], self._lat_table[i]
 
     # ------------------------------------------------------------------ phases
     def _apply_splits(self, splits: np.ndarray) -> int:
         new = np.flatnonzero(self.task_new)
         ignored = int(np.count_nonzero(splits[~self.task_new]))  # 0 is the no-op there
-        for k in new:
-            s = int(splits[k])
-            if not 0 <= s < self.n_splits:
-                ignored += 1
-                s = 0
-            self._create_fragments(k, s)
+        if new.size == 0:
+            return ignored
+        s = splits[new]
+        bad = (s < 0) | (s >= self.n_splits)
+        if bad.any():  # out of range: ignored, counted, and the first split mode taken
+            ignored += int(bad.sum())
+            s = np.where(bad, 0, s)
+        a, b = self.task_app[new], self.task_batch[new]
+        n = self._nfrag[a, s]
+        j = np.arange(F)
+        exists = j[None, :] < n[:, None]
+        state = np.where(self._chain[a, s][:, None] & (j[None, :] > 0), BLOCKED, READY)
+        idx = (new[:, None] * F + j[None, :]).ravel()
+        ram, disk, in_mb, out_mb = self.demands(a, s, b)
+        work = self._work[a, s] * (b * self.cfg.compute_scale)[:, None]
+        self.frag_state[idx] = np.where(exists, state, EMPTY).ravel()
+        self.frag_host[idx] = -1
+        self.frag_work[idx] = work.ravel()
+        self.frag_work_total[idx] = work.ravel()
+        self.frag_ram[idx] = np.where(exists, ram, 0.0).ravel()
+        self.frag_disk[idx] = np.where(exists, disk, 0.0).ravel()
+        self.frag_in_mb[idx] = in_mb.ravel()
+        self.frag_out_mb[idx] = out_mb.ravel()
+        self.frag_delay[idx] = 0.0
+        self.frag_out_s[idx] = 0.0
+        self.task_split[new] = s
+        self.task_left[new] = n
         self.task_new[new] = False
         return ignored
 
-    def _create_fragments(self, k: int, s: int) -> None:
-        a, b = self.task_app[k], self.task_batch[k]
-        n = self._nfrag[a, s]
-        sl = slice(k * F, k * F + n)
+    def demands(self, a: np.ndarray, s: np.ndarray, b: np.ndarray):
+        """RAM, disk, input and output MB of the fragments of (app a, split s, batch b).
+
+        Arguments broadcast together to a shape X; results have shape X + (5,)
+        (zeros past a split's last fragment, except RAM's constant overhead).
+        """
         cfg = self.cfg
-        comp = cfg.transfer_compression
-        self.task_split[k] = s
-        self.task_left[k] = n
-        state = np.full(n, BLOCKED if self._chain[a, s] else READY, dtype=np.int8)
-        state[0] = READY
-        self.frag_state[sl] = state
-        self.frag_host[sl] = -1
-        work = self._work[a, s, :n] * b * cfg.compute_scale
-        self.frag_work[sl] = work
-        self.frag_work_total[sl] = work
-        self.frag_ram[sl] = (cfg.runtime_overhead_mb + self._weights[a, s, :n]
-                             + min(b, cfg.stream_chunk_samples) * self._peak[a, s, :n])
-        self.frag_in_mb[sl] = self._in[a, s, :n] * b * comp
-        self.frag_out_mb[sl] = self._out[a, s, :n] * b * comp
-        self.frag_disk[sl] = self._weights[a, s, :n] + self.frag_in_mb[sl] + self.frag_out_mb[sl]
-        self.frag_delay[sl] = 0.0
-        self.frag_out_s[sl] = 0.0
+        b = np.asarray(b)[..., None]
+        comp = b * cfg.transfer_compression
+        w = self._weights[a, s]
+        ram = cfg.runtime_overhead_mb + w + np.minimum(b, cfg.stream_chunk_samples) * self._peak[a, s]
+        in_mb = self._in[a, s] * comp
+        out_mb = self._out[a, s] * comp
+        return ram, w + in_mb + out_mb, in_mb, out_mb
 
     def _apply_placements(self, hosts: np.ndarray) -> tuple[int, int, int, int]:
         H = self.n_hosts
@@ -243,35 +262,71 @@ class EdgeEngine:
         movable = ((st == READY) | (st == RUNNING)) & (target >= 0) & (target < H)
         ignored = int(nz.size - np.count_nonzero(movable))
         # A running fragment sent to its own host is a no-op, not an error.
-        same = movable & (st == RUNNING) & (self.frag_host[nz] == target)
-        todo = movable & ~same
-        placements = migrations = infeasible = 0
-        ram_cap, disk_cap = self.hosts.ram_mb, self.hosts.disk_mb
-        ram_used, disk_used = self.ram_used, self.disk_used
+        todo = movable & ~((st == RUNNING) & (self.frag_host[nz] == target))
+        f, h = nz[todo], target[todo]
+        if f.size == 0:
+            return 0, 0, 0, ignored
+        ram, disk = self.frag_ram[f], self.frag_disk[f]
+        mig = self.frag_state[f] == RUNNING
+        old = self.frag_host[f]
+        accept = self._admission(f, h, ram, disk, mig, old)
+        n_acc = int(accept.sum())
+        if n_acc == 0:
+            return 0, 0, int(f.size), ignored
+        fa, ha, ra, da = f[accept], h[accept], ram[accept], disk[accept]
         bw, lat = self.bandwidth, self.latency
-        for f, h in zip(nz[todo].tolist(), target[todo].tolist()):
-            ram, disk = self.frag_ram[f], self.frag_disk[f]
-            if ram_used[h] + ram > ram_cap[h] + _EPS or disk_used[h] + disk > disk_cap[h] + _EPS:
-                infeasible += 1
-                continue
-            ram_used[h] += ram
-            disk_used[h] += disk
-            if self.frag_state[f] == READY:
-                self.frag_state[f] = RUNNING
-                self.frag_delay[f] = self.frag_in_mb[f] / bw[h] + lat[h]
-                k = f // F
-                if np.isnan(self.task_start[k]):
-                    self.task_start[k] = float(self.t)
-                placements += 1
-            else:  # migrate: the memory image goes old host -> broker -> new host
-                old = self.frag_host[f]
-                ram_used[old] -= ram
-                disk_used[old] -= disk
-                self.frag_delay[f] += ram / bw[old] + lat[old] + ram / bw[h] + lat[h]
-                migrations += 1
-            self.frag_host[f] = h
-            self.frag_out_s[f] = self.frag_out_mb[f] / bw[h] + lat[h]
-        return placements, migrations, infeasible, ignored
+        self.ram_used += np.bincount(ha, ra, minlength=H)
+        self.disk_used += np.bincount(ha, da, minlength=H)
+        ma = mig[accept]
+        n_mig = int(ma.sum())
+        if n_mig:  # the memory image goes old host -> broker -> new host
+            fm, om, hm, rm = fa[ma], old[accept][ma], ha[ma], ra[ma]
+            self.ram_used -= np.bincount(om, rm, minlength=H)
+            self.disk_used -= np.bincount(om, da[ma], minlength=H)
+            self.frag_delay[fm] += rm / bw[om] + lat[om] + rm / bw[hm] + lat[hm]
+        pa = ~ma
+        if n_acc > n_mig:  # new allocations move their input from the broker first
+            fp, hp = fa[pa], ha[pa]
+            self.frag_state[fp] = RUNNING
+            self.frag_delay[fp] = self.frag_in_mb[fp] / bw[hp] + lat[hp]
+            k = fp // F
+            started = k[np.isnan(self.task_start[k])]
+            self.task_start[started] = float(self.t)
+        self.frag_host[fa] = ha
+        self.frag_out_s[fa] = self.frag_out_mb[fa] / bw[ha] + lat[ha]
+        return n_acc - n_mig, n_mig, int(f.size) - n_acc, ignored
+
+    def _admission(self, f, h, ram, disk, mig, old) -> np.ndarray:
+        """Which placements are carried out, as if admitted one by one in slot order.
+
+        Without migrations hosts are independent, so only hosts whose total demand
+        overflows need the sequential pass; a migration frees its old host for
+        later candidates, so then every candidate goes through it.
+        """
+        H = self.n_hosts
+        free_ram = self.hosts.ram_mb - self.ram_used + _EPS
+        free_disk = self.hosts.disk_mb - self.disk_used + _EPS
+        if not mig.any():
+            ok_host = ((np.bincount(h, ram, minlength=H) <= free_ram)
+                       & (np.bincount(h, disk, minlength=H) <= free_disk))
+            accept = ok_host[h]
+            seq = np.flatnonzero(~accept)
+        else:
+            accept = np.zeros(f.size, dtype=bool)
+            seq = np.arange(f.size)
+        if seq.size:
+            fr, fd = free_ram.tolist(), free_disk.tolist()
+            hl, rl, dl, ml, ol = h.tolist(), ram.tolist(), disk.tolist(), mig.tolist(), old.tolist()
+            for i in seq.tolist():
+                hh, r, d = hl[i], rl[i], dl[i]
+                if r <= fr[hh] and d <= fd[hh]:
+                    fr[hh] -= r
+                    fd[hh] -= d
+                    if ml[i]:
+                        fr[ol[i]] += r
+                        fd[ol[i]] += d
+                    accept[i] = True
+        return accept
 
     def _run_interval(self) -> np.ndarray:
         H, dt = self.n_hosts, self.cfg.interval_s
@@ -365,29 +420,43 @@ class EdgeEngine:
                 acc[i] = measured
         return acc
 
-    def _admit(self, arrivals, arrival: float) -> int:
-        """Queues new arrivals behind the backlog, then fills free slots FIFO."""
-        n = len(arrivals)
-        for i in range(n):
-            self.backlog.append((self.next_task_id + i, int(arrivals.app[i]), int(arrivals.batch[i]),
-                                 float(arrivals.sla[i]), arrival, arrivals.accuracy[i]))
-        self.next_task_id += n
-        if self.backlog:
-            free = np.flatnonzero(~self.task_active)
-            for k in free[: len(self.backlog)].tolist():
-                tid, app, batch, sla, arr, acc = self.backlog.popleft()
-                self.task_active[k] = True
-                self.task_new[k] = True
-                self.task_id[k] = tid
-                self.task_app[k] = app
-                self.task_batch[k] = batch
-                self.task_sla[k] = sla
-                self.task_arrival[k] = arr
-                self.task_start[k] = np.nan
-                self.task_finish[k] = 0.0
-                self.task_split[k] = -1
-                self.task_acc[k] = acc
-        return n
+    def _admit(self) -> int:
+        """Adds the tasks that arrived during the last interval to the FIFO backlog
+        (a range of ids), then moves backlog tasks into free slots in id order.
+
+        Tasks created in workload interval ``t`` are seen at the start of interval
+        ``t`` with arrival time ``t - 1`` (they arrived during the previous interval).
+        """
+        wl = self.workload
+        arrived = wl.arrived_by_end_of(self.t)
+        n_new = arrived - self.next_task_id
+        self.next_task_id = arrived
+        waiting = arrived - self.n_admitted
+        if waiting:
+            free = np.flatnonzero(~self.task_active)[:waiting]
+            m = free.size
+            if m:
+                ids = np.arange(self.n_admitted, self.n_admitted + m)
+                rows = ids - wl.base
+                self.task_active[free] = True
+                self.task_new[free] = True
+                self.task_id[free] = ids
+                self.task_app[free] = wl.app[rows]
+                self.task_batch[free] = wl.batch[rows]
+                self.task_sla[free] = wl.sla[rows]
+                self.task_arrival[free] = wl.created[rows] - 1.0
+                self.task_start[free] = np.nan
+                self.task_finish[free] = 0.0
+                self.task_split[free] = -1
+                self.task_acc[free] = wl.accuracy[rows]
+                self.n_admitted += m
+                wl.release(self.n_admitted, self.t)
+        return n_new
+
+    @property
+    def backlog(self) -> int:
+        """Arrived tasks still waiting for a task slot."""
+        return self.next_task_id - self.n_admitted
 
     # ------------------------------------------------------------------ views
     def task_counts(self) -> dict[str, int]:
@@ -399,14 +468,14 @@ class EdgeEngine:
         running = int((running_tasks & self.task_active).sum())
         return {
             "arrived": int(self.next_task_id),
-            "waiting": len(self.backlog) + active - running,
+            "waiting": self.backlog + active - running,
             "running": running,
             "finished": int(self.n_finished_total),
         }
 
     def queue_length(self) -> int:
         """Fragments ready but not placed, plus tasks without a slot."""
-        return int(np.count_nonzero(self.frag_state == READY)) + len(self.backlog)
+        return int(np.count_nonzero(self.frag_state == READY)) + self.backlog
 
 
 # Read-only, handed out as a fresh dict: an empty interval allocates nothing new.

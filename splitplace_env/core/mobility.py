@@ -1,4 +1,4 @@
-"""Mobility models: where each mobile host is at the start of every interval.
+"""Mobility models: where each host is at the start of every interval.
 
 All models place hosts in a square area of ``AREA_M`` metres with four access
 points (``ACCESS_POINTS``); only mobile hosts move. ``make_mobility`` selects:
@@ -9,7 +9,11 @@ points (``ACCESS_POINTS``); only mobile hosts move. ``make_mobility`` selects:
 * ``"sumo:PATH"``: positions replayed from a trace CSV (``interval,vehicle,x,y``),
   e.g. one written by ``splitplace sumo-trace``; mobile host j follows vehicle
   j mod V, the trace loops when the episode is longer, and coordinates are rescaled
-  from the trace's bounding box into the area.
+  from the trace's bounding box into the area. ``PATH`` may be
+  ``package:traces/NAME.csv`` for a trace shipped in ``splitplace_env/data``.
+
+Positions are generated ahead in chunks of intervals (vectorised), so the
+environment's step only indexes a table.
 """
 
 from __future__ import annotations
@@ -24,113 +28,149 @@ AREA_M = 1000.0
 ACCESS_POINTS = np.array([[250.0, 250.0], [750.0, 250.0], [250.0, 750.0], [750.0, 750.0]])
 #: Walking-speed range of mobile hosts (m/s): people or robots carrying the device.
 SPEED_RANGE = (0.5, 2.0)
+_CHUNK = 64
 
 
 class StaticMobility:
-    """Hosts stay at their start positions."""
+    """Hosts stay at their start positions.
 
-    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator) -> None:
+    Args:
+        n_hosts: hosts.
+        mobile: (n_hosts,) bool, which hosts move.
+        rng: the mobility stream.
+        interval_s: interval length (s).
+    """
+
+    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float) -> None:
         self.mobile = mobile
-        self.positions = rng.uniform(0.0, AREA_M, size=(n_hosts, 2))
+        self.interval_s = interval_s
+        self._rng = rng
+        self._idx = np.flatnonzero(mobile)
+        self._start = rng.uniform(0.0, AREA_M, size=(n_hosts, 2))
+        self._t0 = 0  # first interval of the current chunk
+        self._table = np.zeros((0, n_hosts, 2))
 
-    def advance(self, interval_s: float) -> np.ndarray:
-        """Moves hosts by one interval; returns positions (n_hosts, 2) in metres."""
-        return self.positions
+    def window(self, t: int) -> tuple[int, np.ndarray]:
+        """The chunk holding interval ``t``: (first interval, (k, n_hosts, 2) positions).
+
+        ``t`` never decreases; one chunk is kept, so memory stays flat.
+        """
+        while t >= self._t0 + self._table.shape[0]:
+            self._t0 += self._table.shape[0]
+            self._table = self._chunk(self._t0, _CHUNK)
+        return self._t0, self._table
+
+    def positions(self, t: int) -> np.ndarray:
+        """(n_hosts, 2) positions in metres at the start of interval ``t``."""
+        t0, table = self.window(t)
+        return table[t - t0]
+
+    def _chunk(self, t0: int, k: int) -> np.ndarray:
+        return np.broadcast_to(self._start, (k,) + self._start.shape).copy()
 
 
 class RandomWaypointMobility(StaticMobility):
     """Random-waypoint walk of the mobile hosts."""
 
-    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator) -> None:
-        super().__init__(n_hosts, mobile, rng)
-        self._rng = rng
-        self._idx = np.flatnonzero(mobile)
-        k = self._idx.size
-        self._target = rng.uniform(0.0, AREA_M, size=(k, 2))
-        self._speed = rng.uniform(*SPEED_RANGE, size=k)
+    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float) -> None:
+        super().__init__(n_hosts, mobile, rng, interval_s)
+        m = self._idx.size
+        self._pos = self._start[self._idx].copy()
+        self._target = rng.uniform(0.0, AREA_M, size=(m, 2))
+        self._speed = rng.uniform(*SPEED_RANGE, size=m)
 
-    def advance(self, interval_s: float) -> np.ndarray:
-        if self._idx.size == 0:
-            return self.positions
-        pos = self.positions[self._idx]
-        left = self._speed * interval_s
-        for _ in range(64):  # a few waypoints per interval at most; bounded for safety
-            delta = self._target - pos
-            dist = np.hypot(delta[:, 0], delta[:, 1])
-            reach = dist <= left
-            step = np.where(reach, 1.0, left / np.maximum(dist, 1e-9))
-            pos = pos + delta * step[:, None]
-            left = np.where(reach, left - dist, 0.0)
-            if not reach.any():
-                break
-            self._target[reach] = self._rng.uniform(0.0, AREA_M, size=(int(reach.sum()), 2))
-        self.positions[self._idx] = pos
-        return self.positions
+    def _chunk(self, t0: int, k: int) -> np.ndarray:
+        out = super()._chunk(t0, k)
+        if t0 == 0:  # interval 0 starts at the start positions
+            out[0, self._idx] = self._pos
+            k_move, first = k - 1, 1
+        else:
+            k_move, first = k, 0
+        for i in range(self._idx.size):
+            path = self._walk(i, k_move)
+            out[first:, self._idx[i]] = path
+        return out
+
+    def _walk(self, i: int, k: int) -> np.ndarray:
+        """Positions of mobile host i after 1..k intervals; advances its state."""
+        need = self._speed[i] * self.interval_s * k
+        points = [self._pos[i], self._target[i]]
+        total = float(np.hypot(*(points[1] - points[0])))
+        while total < need:  # draw waypoints until the walk covers the chunk
+            more = self._rng.uniform(0.0, AREA_M, size=(16, 2))
+            legs = np.hypot(*(np.diff(np.vstack([points[-1], more]), axis=0)).T)
+            points.extend(more)
+            total += float(legs.sum())
+        pts = np.vstack(points)
+        cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+        s = self._speed[i] * self.interval_s * np.arange(1, k + 1)
+        leg = np.minimum(np.searchsorted(cum, s, side="right") - 1, len(pts) - 2)
+        frac = (s - cum[leg]) / np.maximum(cum[leg + 1] - cum[leg], 1e-12)
+        path = pts[leg] + (pts[leg + 1] - pts[leg]) * frac[:, None]
+        if k:
+            self._pos[i] = path[-1]
+            self._target[i] = pts[leg[-1] + 1]
+        return path
 
 
 class TraceMobility(StaticMobility):
-    """Replays a position trace (``interval,vehicle,x,y`` CSV) for the mobile hosts."""
+    """Replays a position trace for the mobile hosts (fixed hosts stay put)."""
 
-    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, trace: np.ndarray) -> None:
-        super().__init__(n_hosts, mobile, rng)
-        self._idx = np.flatnonzero(mobile)
+    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float,
+                 trace: np.ndarray) -> None:
+        super().__init__(n_hosts, mobile, rng, interval_s)
         self._trace = trace  # (n_intervals, n_vehicles, 2), already in the area frame
-        self._t = 0
-        self.positions[self._idx] = self._frame(0)
 
-    def _frame(self, t: int) -> np.ndarray:
-        frame = self._trace[t % self._trace.shape[0]]
-        return frame[np.arange(self._idx.size) % frame.shape[0]]
-
-    def advance(self, interval_s: float) -> np.ndarray:
-        self._t += 1
-        if self._idx.size:
-            self.positions[self._idx] = self._frame(self._t)
-        return self.positions
+    def _chunk(self, t0: int, k: int) -> np.ndarray:
+        out = super()._chunk(t0, k)
+        tt = (t0 + np.arange(k)) % self._trace.shape[0]
+        veh = np.arange(self._idx.size) % self._trace.shape[1]
+        out[:, self._idx] = self._trace[tt][:, veh]
+        return out
 
 
 def load_trace(path: str | Path) -> np.ndarray:
     """Reads a trace CSV into an (intervals, vehicles, 2) array in the area frame.
 
-    A vehicle missing from an interval (it left the map) keeps its last position.
+    A vehicle missing from an interval keeps its last (or first known) position.
 
     Raises:
         ValueError: if the file is empty or lacks the ``interval,vehicle,x,y`` columns.
     """
     text = _read_trace_text(str(path))
-    rows = [r for r in csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))]
+    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     if not rows or not {"interval", "vehicle", "x", "y"} <= set(rows[0]):
         raise ValueError(f"trace {path!r} must be a CSV with columns interval,vehicle,x,y and at least one row")
     ts = np.array([int(r["interval"]) for r in rows])
     vehicles = sorted({r["vehicle"] for r in rows})
     vid = {v: i for i, v in enumerate(vehicles)}
     xy = np.array([[float(r["x"]), float(r["y"])] for r in rows])
-    t0, t1 = ts.min(), ts.max()
-    out = np.full((t1 - t0 + 1, len(vehicles), 2), np.nan)
+    t0 = ts.min()
+    out = np.full((ts.max() - t0 + 1, len(vehicles), 2), np.nan)
     out[ts - t0, [vid[r["vehicle"]] for r in rows]] = xy
-    for t in range(out.shape[0]):  # carry positions forward (and the first seen backward)
+    for t in range(1, out.shape[0]):  # carry positions forward
         missing = np.isnan(out[t, :, 0])
-        if t and missing.any():
-            out[t, missing] = out[t - 1, missing]
+        out[t, missing] = out[t - 1, missing]
     first = np.argmax(~np.isnan(out[:, :, 0]), axis=0)
-    for v in range(out.shape[1]):
+    for v in range(out.shape[1]):  # and the first known one backward
         out[: first[v], v] = out[first[v], v]
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     return (out - lo) / np.maximum(hi - lo, 1e-9) * AREA_M
 
 
 def _read_trace_text(path: str) -> str:
-    if path.startswith("package:"):  # a trace shipped in splitplace_env/data
+    if path.startswith("package:"):
         return resources.files("splitplace_env.data").joinpath(path[len("package:"):]).read_text()
     return Path(path).read_text()
 
 
-def make_mobility(spec: str, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator):
+def make_mobility(spec: str, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator,
+                  interval_s: float):
     """Builds the mobility model named by ``spec`` (see the module docstring)."""
     if spec == "static":
-        return StaticMobility(n_hosts, mobile, rng)
+        return StaticMobility(n_hosts, mobile, rng, interval_s)
     if spec == "random_waypoint":
-        return RandomWaypointMobility(n_hosts, mobile, rng)
+        return RandomWaypointMobility(n_hosts, mobile, rng, interval_s)
     if spec.startswith("sumo:"):
-        return TraceMobility(n_hosts, mobile, rng, load_trace(spec[len("sumo:"):]))
+        return TraceMobility(n_hosts, mobile, rng, interval_s, load_trace(spec[len("sumo:"):]))
     raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {spec!r}")

@@ -32,10 +32,12 @@ def link_quality(positions: np.ndarray, mobile: np.ndarray) -> tuple[np.ndarray,
     """Returns (bandwidth MB/s, latency s) of every host's link to the broker.
 
     Args:
-        positions: (n_hosts, 2) metres.
+        positions: (..., n_hosts, 2) metres (leading axes, e.g. intervals, broadcast).
         mobile: (n_hosts,) bool; fixed hosts are wired whatever their position.
     """
-    d = np.min(np.linalg.norm(positions[:, None, :] - ACCESS_POINTS[None, :, :], axis=2), axis=1)
+    dx = positions[..., 0, None] - ACCESS_POINTS[:, 0]
+    dy = positions[..., 1, None] - ACCESS_POINTS[:, 1]
+    d = np.sqrt(np.min(dx * dx + dy * dy, axis=-1))
     frac = np.clip(1.0 - (d / WIFI_RANGE_M) ** 2, WIFI_BANDWIDTH_FLOOR, 1.0)
     bandwidth = np.where(mobile, WIFI_BANDWIDTH_MBPS * frac, WIRED_BANDWIDTH_MBPS)
     latency = np.where(mobile, WIFI_BASE_LATENCY_S + WIFI_LATENCY_PER_M_S * d, WIRED_LATENCY_S)
