@@ -277,7 +277,8 @@ class SplitPlaceEnv(gym.Env):
         tasks[:, 7] = (e.task_sla - age) * invR
         tasks[:, 8] = e.task_batch * (1.0 / sc["batch"])
         nfr = e._nfrag[e.task_app, np.maximum(e.task_split, 0)]
-        tasks[:, 9] = (nfr - e.task_left) / nfr
+        # Empty or unsplit slots can have nfr == 0 (an app outside the workload): no 0/0.
+        tasks[:, 9] = np.divide(nfr - e.task_left, nfr, out=np.zeros(T), where=nfr > 0)
         tasks[:, 10:] = self._split_onehot[e.task_split]
         tasks[~act] = 0.0
 
