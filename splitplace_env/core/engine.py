@@ -368,8 +368,9 @@ class EdgeEngine:
         done = self._done
         if done.size:
             h = self.frag_host[done]
-            np.subtract.at(self.ram_used, h, self.frag_ram[done])
-            np.subtract.at(self.disk_used, h, self.frag_disk[done])
+            H = self.n_hosts
+            self.ram_used -= np.bincount(h, self.frag_ram[done], minlength=H)
+            self.disk_used -= np.bincount(h, self.frag_disk[done], minlength=H)
             np.maximum(self.ram_used, 0.0, out=self.ram_used)
             np.maximum(self.disk_used, 0.0, out=self.disk_used)
             self.frag_state[done] = DONE
@@ -380,8 +381,12 @@ class EdgeEngine:
             nxt = nxt[self.frag_state[nxt] == BLOCKED]
             self.frag_state[nxt] = READY
             k = done // F
-            np.maximum.at(self.task_finish, k, self.frag_finish[done])
-            np.subtract.at(self.task_left, k, 1)
+            # Latest finish per task: earlier intervals' finishes are all <= t, and with
+            # duplicate indices the last assignment wins, so sort by finish time first.
+            fin_t = self.frag_finish[done]
+            order = np.argsort(fin_t, kind="stable")
+            self.task_finish[k[order]] = fin_t[order]
+            self.task_left -= np.bincount(k, minlength=self.n_tasks)
         fin = np.flatnonzero(self.task_active & (self.task_left == 0) & (self.task_split >= 0))
         if fin.size == 0:
             return dict(_EMPTY_FINISHED)
