@@ -1,0 +1,100 @@
+"""Figure 4 of the paper: every Table 1 agent on each one-application workload.
+
+``splitplace bench workloads`` (or ``python -m benchmarks.workloads``) runs the
+agents on ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0`` and
+``SplitPlace-CIFAR100-v0`` with the same seeds, and writes ``workloads.csv``
+(summary), ``workloads_runs.csv`` (episodes), ``workloads.md`` and
+``workloads.png`` (grouped bars with 95% CIs) under ``benchmarks/results/``.
+The probability of improvement of SplitPlace is stratified over the three
+workloads (Agarwal et al. 2021).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import Sequence
+
+from benchmarks import plots, report
+from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, agent_list, check_agents,
+                                   format_duration, run_experiment)
+from benchmarks.jobs import Runner
+from benchmarks.paper import WORKLOAD_ENVS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SEEDS = 3
+DEFAULT_INTERVALS = 100
+QUICK_SEEDS = 2
+QUICK_INTERVALS = 30
+
+
+def run_workloads(agents: Sequence[str], seeds: Sequence[int], n_intervals: int, *,
+                  scenarios: Sequence[str] = tuple(WORKLOAD_ENVS.values()), out_dir: str = "benchmarks/results",
+                  name: str = "workloads", runner: Runner | None = None, workers: int | None = None,
+                  use_ray: bool = False, ray_address: str | None = None, progress: bool = False,
+                  n_boot: int = 2000, plot: bool = True) -> ExperimentResult:
+    """Runs the per-workload sweep and writes its files (library entry point)."""
+    result = run_experiment(agents, seeds, scenarios, n_intervals, runner=runner, workers=workers,
+                            use_ray=use_ray, ray_address=ray_address, progress=progress, desc="Figure 4",
+                            n_boot=n_boot)
+    files = {"runs": os.path.join(out_dir, f"{name}_runs.csv"), "csv": os.path.join(out_dir, f"{name}.csv"),
+             "md": os.path.join(out_dir, f"{name}.md")}
+    report.write_rows_csv(result.rows, files["runs"])
+    report.write_csv(report.summary_csv_rows(result.summary, None), files["csv"], report.SUMMARY_COLUMNS)
+    figure = None
+    labels = [next((k for k, v in WORKLOAD_ENVS.items() if v == s), s) for s in scenarios]
+    if plot:
+        files["png"] = os.path.join(out_dir, f"{name}.png")
+        plots.workloads_figure(result.summary, list(scenarios), result.agents, files["png"], labels)
+        figure = os.path.basename(files["png"])
+    settings = {"workloads": ", ".join(scenarios), "seeds": f"{len(seeds)} ({min(seeds)}..{max(seeds)})",
+                "intervals": n_intervals, "agents": len(result.agents),
+                "sweep wall time": format_duration(result.elapsed_s)}
+    text = report.workloads_markdown(result.summary, result.poi, list(scenarios), result.agents, settings, figure)
+    report.write_text(text, files["md"])
+    result.files.update(files)
+    return result
+
+
+def build_parser(prog: str = "python -m benchmarks.workloads") -> argparse.ArgumentParser:
+    """The Figure 4 command's parser."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Reproduce the paper's Figure 4: every agent on the MNIST, FashionMNIST and "
+                               "CIFAR100 workloads, same seeds for all; grouped bars with 95% CIs.")
+    add_experiment_arguments(parser, seeds=DEFAULT_SEEDS, intervals=DEFAULT_INTERVALS)
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOAD_ENVS), choices=list(WORKLOAD_ENVS),
+                        help="applications to run (default: all three)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_SEEDS} seeds x {QUICK_INTERVALS} intervals; writes workloads_quick.*")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Command-line entry point; prints one table per workload."""
+    args = build_parser(prog or "python -m benchmarks.workloads").parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    seeds_n = QUICK_SEEDS if args.quick and args.seeds == DEFAULT_SEEDS else args.seeds
+    intervals = QUICK_INTERVALS if args.quick and args.intervals == DEFAULT_INTERVALS else args.intervals
+    name = args.name or ("workloads_quick" if args.quick else "workloads")
+    agents = agent_list(args.agents, args.only)
+    check_agents(agents)
+    seeds = list(range(args.seed_offset, args.seed_offset + seeds_n))
+    scenarios = [WORKLOAD_ENVS[w] for w in args.workloads]
+    print(f"Figure 4: {len(agents)} agents x {len(seeds)} seeds x {intervals} intervals x {len(scenarios)} workloads")
+    result = run_workloads(agents, seeds, intervals, scenarios=scenarios, out_dir=args.out_dir, name=name,
+                           workers=args.workers, use_ray=args.ray, ray_address=args.ray_address,
+                           progress=not args.no_progress, n_boot=args.n_boot, plot=not args.no_plot)
+    for scenario in scenarios:
+        print()
+        print(report.terminal_summary(result.summary, scenario, result.agents, None))
+    print()
+    print(f"sweep wall time: {format_duration(result.elapsed_s)}")
+    for path in result.files.values():
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
