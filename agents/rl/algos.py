@@ -1,6 +1,7 @@
 """The supported algorithms: how each is built and which environment view it uses.
 
-Every algorithm uses SB3's ``MultiInputPolicy``: the observation stays the
+Every algorithm uses SB3's ``MultiInputPolicy`` (for the actor-critics, the
+variant of ``agents.rl.policies`` with a batched action distribution): the observation stays the
 environment's ``Dict`` (``CombinedExtractor`` flattens each part and
 concatenates them). We prefer it to a ``FlattenObservation`` wrapper because the
 saved model then acts on the environment's own observation, so an agent built
@@ -28,6 +29,7 @@ class AlgoSpec:
         masked: the algorithm reads ``action_masks()`` (sb3-contrib).
         on_policy: rollout-based (PPO family) rather than replay-based.
         defaults: constructor defaults tuned for SplitPlace (overridable).
+        policy: policy class path ("module:Class") or an SB3 policy alias.
     """
 
     name: str
@@ -37,6 +39,7 @@ class AlgoSpec:
     masked: bool = False
     on_policy: bool = True
     defaults: dict[str, Any] = field(default_factory=dict)
+    policy: str = "MultiInputPolicy"
 
     def cls(self):
         """Imports and returns the algorithm class."""
@@ -44,16 +47,29 @@ class AlgoSpec:
 
         return getattr(importlib.import_module(self.module), self.cls_name)
 
+    def policy_cls(self):
+        """The policy class (or SB3 alias string) passed to the algorithm."""
+        import importlib
+
+        if ":" not in self.policy:
+            return self.policy
+        module, name = self.policy.split(":")
+        return getattr(importlib.import_module(module), name)
+
 
 _PPO_DEFAULTS = {"n_steps": 256, "batch_size": 128, "n_epochs": 5, "gamma": 0.95,
                  "gae_lambda": 0.9, "learning_rate": 3e-4, "ent_coef": 0.0}
 
+_GROUPED = "agents.rl.policies:GroupedMultiInputPolicy"
+_GROUPED_MASKED = "agents.rl.policies:GroupedMaskableMultiInputPolicy"
+
 ALGOS: dict[str, AlgoSpec] = {
-    "ppo": AlgoSpec("ppo", "stable_baselines3", "PPO", "SplitPlace-v0", defaults=dict(_PPO_DEFAULTS)),
+    "ppo": AlgoSpec("ppo", "stable_baselines3", "PPO", "SplitPlace-v0", defaults=dict(_PPO_DEFAULTS),
+                    policy=_GROUPED),
     "a2c": AlgoSpec("a2c", "stable_baselines3", "A2C", "SplitPlace-v0",
-                    defaults={"n_steps": 16, "gamma": 0.95, "learning_rate": 7e-4}),
+                    defaults={"n_steps": 16, "gamma": 0.95, "learning_rate": 7e-4}, policy=_GROUPED),
     "maskable_ppo": AlgoSpec("maskable_ppo", "sb3_contrib", "MaskablePPO", "SplitPlace-v0", masked=True,
-                             defaults=dict(_PPO_DEFAULTS)),
+                             defaults=dict(_PPO_DEFAULTS), policy=_GROUPED_MASKED),
     "dqn": AlgoSpec("dqn", "stable_baselines3", "DQN", "SplitPlace-PerDecision-v0", on_policy=False,
                     defaults={"buffer_size": 50_000, "learning_starts": 500, "batch_size": 64,
                               "gamma": 0.99, "train_freq": 4, "target_update_interval": 1000,

@@ -33,8 +33,28 @@ class TqdmCallback(BaseCallback):
             self._bar = None
 
 
+class TimeLimitCallback(BaseCallback):
+    """Stops training after ``max_seconds`` of wall time (checked every step)."""
+
+    def __init__(self, max_seconds: float) -> None:
+        super().__init__()
+        self.max_seconds = max_seconds
+        self._t0 = 0.0
+
+    def _on_training_start(self) -> None:
+        import time
+
+        self._t0 = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        import time
+
+        return time.perf_counter() - self._t0 < self.max_seconds
+
+
 def build_callbacks(out_dir: str, eval_env, n_envs: int, masked: bool, eval_freq: int,
-                    eval_episodes: int, checkpoint_freq: int, progress_total: int | None) -> CallbackList:
+                    eval_episodes: int, checkpoint_freq: int, progress_total: int | None,
+                    max_seconds: float | None = None) -> CallbackList:
     """The callback list of a training run.
 
     Args:
@@ -47,6 +67,7 @@ def build_callbacks(out_dir: str, eval_env, n_envs: int, masked: bool, eval_freq
         eval_episodes: episodes per evaluation.
         checkpoint_freq: save every this many environment steps (0: never).
         progress_total: total steps for a progress bar (None: no bar).
+        max_seconds: stop training after this much wall time (None: no limit).
     """
     cbs: list[BaseCallback] = []
     if eval_env is not None and eval_freq > 0:
@@ -62,6 +83,8 @@ def build_callbacks(out_dir: str, eval_env, n_envs: int, masked: bool, eval_freq
     if checkpoint_freq > 0:
         cbs.append(CheckpointCallback(max(checkpoint_freq // n_envs, 1), os.path.join(out_dir, "checkpoints"),
                                       name_prefix="model"))
+    if max_seconds:
+        cbs.append(TimeLimitCallback(max_seconds))
     if progress_total:
         cbs.append(TqdmCallback(progress_total))
     return CallbackList(cbs)

@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hparams", type=_json_arg, default={}, help="algorithm kwargs as JSON, e.g. '{\"n_steps\": 128}'")
     p.add_argument("--net-arch", default=None, help="hidden layer sizes, e.g. 256,256")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after this much wall time")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--verbose", type=int, default=0)
     return p
@@ -65,7 +66,8 @@ def train(algo: str, env_id: str | None = None, env_kwargs: dict | None = None, 
           n_envs: int = 1, vec: str = "dummy", seed: int = 0, out: str | None = None,
           tensorboard: str | None = None, eval_freq: int = 10_000, eval_episodes: int = 3,
           checkpoint_freq: int = 50_000, hparams: dict | None = None, net_arch: Sequence[int] | None = None,
-          threads: int = 1, progress: bool = False, verbose: int = 0) -> tuple[Any, dict[str, Any]]:
+          threads: int = 1, progress: bool = False, verbose: int = 0,
+          max_minutes: float | None = None) -> tuple[Any, dict[str, Any]]:
     """Trains one model and saves it; see ``build_parser`` for the meaning of the arguments.
 
     Returns:
@@ -87,17 +89,18 @@ def train(algo: str, env_id: str | None = None, env_kwargs: dict | None = None, 
     kw = fit_defaults(spec, n_envs, hparams)
     if net_arch:
         kw["policy_kwargs"] = {**kw.get("policy_kwargs", {}), "net_arch": list(net_arch)}
-    model = spec.cls()("MultiInputPolicy", venv, seed=seed, tensorboard_log=tensorboard, verbose=verbose,
+    model = spec.cls()(spec.policy_cls(), venv, seed=seed, tensorboard_log=tensorboard, verbose=verbose,
                        device="cpu", **kw)
     callbacks = build_callbacks(out, eval_env, n_envs, spec.masked, eval_freq, eval_episodes,
-                                checkpoint_freq, timesteps if progress else None)
+                                checkpoint_freq, timesteps if progress else None,
+                                max_minutes * 60 if max_minutes else None)
     t0 = time.perf_counter()
     model.learn(total_timesteps=timesteps, callback=callbacks, tb_log_name=f"{spec.name}-s{seed}")
     wall = time.perf_counter() - t0
     path = os.path.join(out, "model.zip")
     model.save(path)
     summary = {"algo": spec.name, "env_id": env_id, "env_kwargs": dict(env_kwargs or {}), "seed": seed,
-               "timesteps": int(model.num_timesteps), "n_envs": n_envs, "vec": vec, "wall_s": wall,
+               "timesteps": int(model.num_timesteps), "n_envs": n_envs, "vec": vec, "wall_s": wall, "max_minutes": max_minutes,
                "steps_per_s": model.num_timesteps / wall if wall > 0 else None,
                "hparams": {k: v for k, v in kw.items() if k != "policy_kwargs"},
                "net_arch": list(net_arch) if net_arch else None, "model": path}
@@ -130,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _, summary = train(args.algo, args.env, args.env_kwargs, args.timesteps, args.n_envs, args.vec, args.seed,
                        args.out, args.tensorboard, args.eval_freq, args.eval_episodes, args.checkpoint_freq,
-                       args.hparams, net_arch, args.threads, not args.no_progress, args.verbose)
+                       args.hparams, net_arch, args.threads, not args.no_progress, args.verbose,
+                       args.max_minutes)
     print(f"{summary['algo']} on {summary['env_id']}: {summary['timesteps']} steps in {summary['wall_s']:.1f} s "
           f"({summary['steps_per_s']:.0f} steps/s) -> {summary['model']}")
     return 0

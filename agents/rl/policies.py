@@ -1,0 +1,113 @@
+"""Fast policies for SplitPlace's wide ``MultiDiscrete`` action.
+
+SplitPlace-v0's action has T + 5T = 384 sub-actions. SB3 and sb3-contrib build
+one ``Categorical`` per sub-action and loop over them in Python at every
+forward pass, which dominates the cost of a step (hundreds of ms). The
+sub-actions come in a few runs of equal size (T splits of S choices, 5T hosts of
+H + 1 choices), so the distributions here hold one batched ``Categorical`` per
+run instead: same probabilities, log-probabilities, entropies and samples, in a
+handful of tensor operations.
+
+``GroupedMultiInputPolicy`` (PPO, A2C) and ``GroupedMaskableMultiInputPolicy``
+(MaskablePPO) are the ``MultiInputPolicy`` of each library with the action
+distribution swapped; for other action spaces they are unchanged.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+import torch as th
+from gymnasium import spaces
+from sb3_contrib.common.maskable.distributions import MaskableCategorical, MaskableMultiCategoricalDistribution
+from sb3_contrib.common.maskable.policies import MaskableMultiInputActorCriticPolicy
+from stable_baselines3.common.distributions import MultiCategoricalDistribution
+from stable_baselines3.common.policies import MultiInputActorCriticPolicy
+from torch.distributions import Categorical
+
+
+def equal_runs(action_dims) -> list[tuple[int, int]]:
+    """Runs of equal sizes in ``action_dims`` as ``(count, size)`` pairs, in order."""
+    return [(len(list(g)), int(n)) for n, g in groupby(int(d) for d in action_dims)]
+
+
+class _Grouped:
+    """Shared logic: one batched categorical per run of equal sub-action sizes."""
+
+    action_dims: list[int]
+
+    def _init_runs(self) -> None:
+        self.runs = equal_runs(self.action_dims)
+        self.run_widths = [c * n for c, n in self.runs]
+        self.run_counts = [c for c, _ in self.runs]
+
+    def _split_logits(self, action_logits: th.Tensor) -> list[th.Tensor]:
+        flat = action_logits.reshape(-1, sum(self.action_dims))
+        return [part.reshape(-1, c, n) for part, (c, n) in zip(th.split(flat, self.run_widths, dim=1), self.runs)]
+
+    def log_prob(self, actions: th.Tensor) -> th.Tensor:
+        actions = actions.reshape(-1, len(self.action_dims)).long()
+        parts = th.split(actions, self.run_counts, dim=1)
+        return sum(d.log_prob(a).sum(dim=1) for d, a in zip(self.groups, parts))
+
+    def entropy(self) -> th.Tensor:
+        return sum(d.entropy().sum(dim=1) for d in self.groups)
+
+    def sample(self) -> th.Tensor:
+        return th.cat([d.sample() for d in self.groups], dim=1)
+
+    def mode(self) -> th.Tensor:
+        return th.cat([th.argmax(d.logits, dim=-1) for d in self.groups], dim=1)
+
+
+class GroupedMultiCategoricalDistribution(_Grouped, MultiCategoricalDistribution):
+    """``MultiCategoricalDistribution`` computed per run of equal sub-action sizes."""
+
+    def __init__(self, action_dims: list[int]) -> None:
+        super().__init__(action_dims)
+        self._init_runs()
+        self.groups: list[Categorical] = []
+
+    def proba_distribution(self, action_logits: th.Tensor) -> GroupedMultiCategoricalDistribution:
+        self.groups = [Categorical(logits=x) for x in self._split_logits(action_logits)]
+        return self
+
+
+class GroupedMaskableMultiCategoricalDistribution(_Grouped, MaskableMultiCategoricalDistribution):
+    """sb3-contrib's masked multi-categorical, computed per run of equal sub-action sizes."""
+
+    def __init__(self, action_dims: list[int]) -> None:
+        super().__init__(action_dims)
+        self._init_runs()
+        self.groups: list[MaskableCategorical] = []
+
+    def proba_distribution(self, action_logits: th.Tensor) -> GroupedMaskableMultiCategoricalDistribution:
+        self.groups = [MaskableCategorical(logits=x) for x in self._split_logits(action_logits)]
+        return self
+
+    def apply_masking(self, masks) -> None:
+        if masks is None:
+            for d in self.groups:
+                d.apply_masking(None)
+            return
+        m = th.as_tensor(masks, dtype=th.bool).reshape(-1, sum(self.action_dims))
+        for d, part, (c, n) in zip(self.groups, th.split(m, self.run_widths, dim=1), self.runs):
+            d.apply_masking(part.reshape(-1, c, n))
+
+
+class GroupedMultiInputPolicy(MultiInputActorCriticPolicy):
+    """SB3's ``MultiInputPolicy`` with the batched multi-categorical (PPO, A2C)."""
+
+    def __init__(self, observation_space, action_space, *args, **kwargs) -> None:
+        super().__init__(observation_space, action_space, *args, **kwargs)
+        if isinstance(action_space, spaces.MultiDiscrete):
+            self.action_dist = GroupedMultiCategoricalDistribution(list(action_space.nvec))
+
+
+class GroupedMaskableMultiInputPolicy(MaskableMultiInputActorCriticPolicy):
+    """sb3-contrib's ``MultiInputPolicy`` with the batched masked multi-categorical (MaskablePPO)."""
+
+    def __init__(self, observation_space, action_space, *args, **kwargs) -> None:
+        super().__init__(observation_space, action_space, *args, **kwargs)
+        if isinstance(action_space, spaces.MultiDiscrete):
+            self.action_dist = GroupedMaskableMultiCategoricalDistribution(list(action_space.nvec))
