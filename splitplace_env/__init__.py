@@ -39,6 +39,8 @@ def _register_all() -> None:
         steps = kwargs.pop("max_episode_steps", SplitPlaceConfig.max_episode_steps)
         register(id=env_id, entry_point=ENTRY_POINT, max_episode_steps=steps,
                  kwargs={**kwargs, "max_episode_steps": steps})
+    if "SplitPlace-PerDecision-v0" not in registry:  # one decision per step: splitplace_env.sequential
+        register(id="SplitPlace-PerDecision-v0", entry_point="splitplace_env.sequential:PerDecisionEnv")
 
 
 _register_all()
