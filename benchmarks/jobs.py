@@ -40,6 +40,9 @@ EPISODE_METRICS: dict[str, tuple[str, float]] = {
     "reward": ("reward_paper_pct", 1.0),
 }
 
+#: Energy is reported per this many intervals (the paper's episode length).
+ENERGY_INTERVALS = 100
+
 #: Extra per-episode columns copied into the runs CSV when present.
 EXTRA_METRICS: tuple[str, ...] = ("reward_eq8", "n_finished", "n_unfinished")
 
@@ -129,7 +132,11 @@ def episode_runner(job: Job) -> dict[str, float]:
 
     env_kwargs = {**dict(job.env_kwargs), **agent_env_kwargs(job.agent)}
     result = run_episode(job.agent, job.scenario, job.seed, job.n_intervals, env_kwargs)
-    return metrics_from_episode(result.metrics())
+    metrics = metrics_from_episode(result.metrics())
+    # Energy per 100 intervals (the paper's episode), so shorter runs compare too.
+    if result.records:
+        metrics["energy"] *= ENERGY_INTERVALS / len(result.records)
+    return metrics
 
 
 def run_job(job: Job, runner: Runner | None = None) -> dict[str, Any]:

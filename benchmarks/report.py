@@ -164,7 +164,7 @@ def poi_markdown(poi_rows: Sequence[Mapping[str, Any]], reference: str, agents: 
 
 def units_note() -> str:
     """The paragraph on units shared by the Markdown reports."""
-    return ("Units: energy in MJ per episode (the paper labels 1.0867 as \"MW-hr\"; the authors' "
+    return ("Units: energy in MJ per 100 intervals (the paper's episode length; shorter runs are scaled; the paper labels 1.0867 as \"MW-hr\"; the authors' "
             "grapher sums joules / 1000 and mislabels kJ as kWh, and the published magnitude matches MJ "
             "for 16 Pis over 100 x 300 s, so we compare it as MJ); scheduling time in seconds of agent "
             "decision wall time per interval (paper: an i3 laptop running the full COSCO broker, ours: "

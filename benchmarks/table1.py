@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_SEEDS = 5
 DEFAULT_INTERVALS = 100
 QUICK_SEEDS = 2
-QUICK_INTERVALS = 40
+QUICK_INTERVALS = 50
 
 
 def write_outputs(result: ExperimentResult, scenario: str, out_dir: str, name: str,

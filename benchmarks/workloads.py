@@ -24,7 +24,7 @@ from benchmarks.paper import WORKLOAD_ENVS
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEEDS = 3
+DEFAULT_SEEDS = 5
 DEFAULT_INTERVALS = 100
 QUICK_SEEDS = 2
 QUICK_INTERVALS = 30
