@@ -6,11 +6,11 @@ process so the ratios cancel the machine's drift:
 1. the step rate of SplitPlace-v0 as a ratio to CartPole-v1 (the environment
    owner's ``benchmarks.env_speed`` when it exists; otherwise here: random
    masked actions, only ``env.step`` timed, interleaved blocks, medians);
-2. every agent's decision time (``act`` wall time per interval; the agents
-   engineer's ``benchmarks.agent_speed`` when it exists, otherwise from
+2. every agent's decision time (``act`` wall time per interval) with the
+   agents engineer's ``benchmarks.agent_speed.measure`` (fallback: from
    ``agents.runner.run_episode`` records);
-3. PPO training steps/s with 1, 2 and 4 environments, when ``agents.rl``
-   provides a throughput function.
+3. PPO training steps/s with 1, 2 and 4 environments, from the ``steps_per_s``
+   that ``agents.rl.train.train`` reports (a short run per count, no eval).
 
 Writes ``speed.csv`` and ``speed.md`` under ``benchmarks/results/``.
 """
@@ -34,9 +34,6 @@ logger = logging.getLogger(__name__)
 
 #: Function names looked up in the other engineers' modules, first found wins.
 ENV_SPEED_FUNCS = ("measure_env_speed", "env_speed", "measure", "run")
-AGENT_SPEED_FUNCS = ("measure_agent_speed", "agent_speed", "measure", "run")
-PPO_SPEED_FUNCS = ("training_throughput", "ppo_throughput", "measure_training_speed", "training_speed")
-PPO_SPEED_MODULES = ("agents.rl.speed", "agents.rl.throughput", "agents.rl.train", "agents.rl")
 
 
 def find_function(module_names: Sequence[str], func_names: Sequence[str]) -> Callable | None:
@@ -153,8 +150,33 @@ def _table_rows(value: Any) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- report
+def measure_ppo(n_envs_list: Sequence[int], timesteps: int, vec: str = "dummy",
+                env_id: str = "SplitPlace-v0") -> list[dict[str, Any]]:
+    """PPO training steps/s for each number of environments (``agents.rl.train.train``).
+
+    Every run trains ``timesteps`` steps (rounded up to whole rollouts) into a
+    temporary folder, without evaluation or checkpoints.
+    """
+    import tempfile
+
+    from agents.rl.train import train
+
+    rows = []
+    for n in n_envs_list:
+        with tempfile.TemporaryDirectory(prefix="splitplace-ppo-speed-") as tmp:
+            _, summary = train("ppo", env_id=env_id, timesteps=timesteps, n_envs=n, vec=vec, out=tmp,
+                               eval_freq=0, checkpoint_freq=10**9, progress=False)
+        rows.append({"n_envs": n, "vec": vec, "timesteps": int(summary["timesteps"]),
+                     "wall_s": float(summary["wall_s"]), "steps_per_s": float(summary["steps_per_s"])})
+    base = rows[0]["steps_per_s"] if rows else float("nan")
+    for r in rows:
+        r["speedup_vs_first"] = r["steps_per_s"] / base
+    return rows
+
+
 def run_speed(agents: Sequence[str], *, blocks: int, block_steps: int, agent_intervals: int, ppo_steps: int,
-              ppo_envs: Sequence[int], progress: bool = False) -> dict[str, Any]:
+              ppo_envs: Sequence[int], agent_sizes: Sequence[int] = (16,), ppo_vec: str = "dummy",
+              progress: bool = False) -> dict[str, Any]:
     """Runs all three parts; returns their rows and which implementation measured each."""
     out: dict[str, Any] = {"env": [], "agents": [], "ppo": [], "source": {}}
     env_fn = find_function(["benchmarks.env_speed"], ENV_SPEED_FUNCS)
@@ -165,23 +187,23 @@ def run_speed(agents: Sequence[str], *, blocks: int, block_steps: int, agent_int
         out["source"]["env"] = "benchmarks.speed.measure_env_ratio"
         out["env"] = [measure_env_ratio(blocks=blocks, block_steps=block_steps)]
 
-    agent_fn = find_function(["benchmarks.agent_speed"], AGENT_SPEED_FUNCS)
-    if agent_fn is not None:
-        out["source"]["agents"] = f"{agent_fn.__module__}.{agent_fn.__name__}"
-        out["agents"] = _table_rows(agent_fn())
+    try:
+        from benchmarks.agent_speed import measure as agent_measure
+    except ImportError:
+        agent_measure = None
+    if agent_measure is not None:
+        out["source"]["agents"] = "benchmarks.agent_speed.measure"
+        out["agents"] = agent_measure(agents=tuple(agents), sizes=tuple(agent_sizes),
+                                      intervals={n: agent_intervals for n in agent_sizes})
     else:
         out["source"]["agents"] = "benchmarks.speed.measure_agent_times"
         out["agents"] = measure_agent_times(agents, n_intervals=agent_intervals, progress=progress)
 
-    ppo_fn = find_function(PPO_SPEED_MODULES, PPO_SPEED_FUNCS)
-    if ppo_fn is None:
-        out["source"]["ppo"] = "not available (agents.rl provides no throughput function)"
-    else:
-        out["source"]["ppo"] = f"{ppo_fn.__module__}.{ppo_fn.__name__}"
-        for n in ppo_envs:
-            res = ppo_fn(n_envs=n, timesteps=ppo_steps)
-            rows = _table_rows(res) or [{}]
-            out["ppo"].extend({"n_envs": n, **r} for r in rows)
+    try:
+        out["ppo"] = measure_ppo(ppo_envs, ppo_steps, vec=ppo_vec)
+        out["source"]["ppo"] = f"agents.rl.train.train (PPO, vec={ppo_vec})"
+    except ImportError as exc:
+        out["source"]["ppo"] = f"not available ({exc})"
     return out
 
 
@@ -227,9 +249,15 @@ def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentP
     parser.add_argument("--blocks", type=int, default=5, help="timing blocks per environment (default: 5)")
     parser.add_argument("--block-steps", type=int, default=200, help="SplitPlace steps per block (default: 200)")
     parser.add_argument("--agent-intervals", type=int, default=20, help="intervals per agent (default: 20)")
+    parser.add_argument("--agent-sizes", type=int, nargs="+", default=[16], choices=[16, 64, 256],
+                        help="cluster sizes (hosts) for the agent timing (default: 16)")
     parser.add_argument("--ppo-steps", type=int, default=2048, help="PPO timesteps per measurement (default: 2048)")
     parser.add_argument("--ppo-envs", type=int, nargs="+", default=[1, 2, 4], help="env counts (default: 1 2 4)")
-    parser.add_argument("--quick", action="store_true", help="3 blocks of 100 steps, 10 intervals per agent")
+    parser.add_argument("--ppo-vec", choices=["dummy", "subproc"], default="dummy",
+                        help="vectorised env type for PPO (default: dummy, in-process)")
+    parser.add_argument("--no-ppo", action="store_true", help="skip the PPO throughput part")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 blocks of 100 steps, 10 intervals per agent, 1024 PPO steps")
     parser.add_argument("--out-dir", default="benchmarks/results", help="output folder")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
@@ -242,12 +270,13 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args = build_parser(prog or "python -m benchmarks.speed").parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.quick:
-        args.blocks, args.block_steps, args.agent_intervals, args.ppo_steps = 3, 100, 10, 512
+        args.blocks, args.block_steps, args.agent_intervals, args.ppo_steps = 3, 100, 10, 1024
     agents = args.agents or default_agents()
     start = time.perf_counter()
     result = run_speed(agents, blocks=args.blocks, block_steps=args.block_steps,
-                       agent_intervals=args.agent_intervals, ppo_steps=args.ppo_steps, ppo_envs=args.ppo_envs,
-                       progress=not args.no_progress)
+                       agent_intervals=args.agent_intervals, ppo_steps=args.ppo_steps,
+                       ppo_envs=[] if args.no_ppo else args.ppo_envs, agent_sizes=args.agent_sizes,
+                       ppo_vec=args.ppo_vec, progress=not args.no_progress)
     settings = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs visible", "python": platform.python_version(),
                 "blocks": args.blocks, "block steps": args.block_steps, "agent intervals": args.agent_intervals,
                 "wall time": f"{time.perf_counter() - start:.1f} s"}
