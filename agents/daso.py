@@ -53,63 +53,84 @@ class SurrogatePlacer(Placer):
         iters: iteration cap of the optimisation.
         lr: AdamW learning rate on the logits.
         tol: stop when ||P_k - P_{k-1}||_2 / sqrt(n) falls below this.
+        top_k: hosts per fragment row of the relaxation (all hosts up to 16).
         finetune_lr: learning rate of the online fine-tuning (0 disables it).
     """
 
     migrates = False
 
     def __init__(self, n_slots: int, aware: bool, model: Surrogate | None = None, iters: int = 30,
-                 lr: float = 0.8, tol: float = 1e-3, finetune_lr: float = 1e-4, replay: int = 64,
+                 lr: float = 0.8, tol: float = 1e-3, top_k: int = 16, finetune_lr: float = 1e-4, replay: int = 64,
                  batch: int = 16) -> None:
         self.name = "daso" if aware else "gobi"
         self.n_slots, self.aware = n_slots, aware
         self.model = model or Surrogate(aware)
         self.model.requires_grad_(False)
-        self.iters, self.lr, self.tol = iters, lr, tol
+        self.iters, self.lr, self.tol, self.top_k = iters, lr, tol, top_k
         self.finetune_lr, self.batch = finetune_lr, batch
         self.buffer: deque = deque(maxlen=replay)
         self.training = False
         self._opt = None
-        self._prev_logits: dict[int, np.ndarray] = {}
+        self._prev_logits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._last_inputs = None
         self._gen = torch.Generator().manual_seed(0)
         self._np_model: NumpySurrogate | None = None
         self.last_objective: tuple[float, float] = (float("nan"), float("nan"))
 
     def reset(self) -> None:
+        # A new episode starts the fine-tuning afresh (replay, optimiser moments,
+        # sampling stream) so that an agent's episode depends only on its weights.
         self._prev_logits = {}
         self._last_inputs = None
         self.buffer.clear()
+        self._opt = None
+        self._gen = torch.Generator().manual_seed(0)
 
     # ------------------------------------------------------------------ placement
     def optimise(self, obs, problem: PlacementProblem) -> tuple[np.ndarray, float, float]:
-        """Eq. 10 on the relaxation: returns the best P found, O(start), O(best).
+        """Eq. 10 on the relaxation: returns the best P found (n, H), O(start), O(best).
 
-        Adam (no weight decay: decaying logits has no meaning) with a cosine
-        learning-rate schedule, written out in numpy (see ``surrogate_np``).
+        Each fragment's row of P spans at most ``top_k`` hosts: those it had in
+        P_{t-1}, else the allowed hosts with the largest initial gradient
+        dO/dP (the surrogate's own rating), so the loop costs O(n k), not
+        O(n H), at 256 hosts; hosts outside get rating -1 in the rounding (a
+        fallback if every rated host is full). Adam (no weight decay: decaying
+        logits means nothing) with a cosine schedule, in numpy (``surrogate_np``).
         """
         H = obs["hosts"].shape[0]
+        n = problem.n
         net = self._numpy_model()
         dem = demand_matrix(problem, self.aware).astype(np.float32)
         glob = global_features(obs, problem, self.aware, self.n_slots).astype(np.float32)
         pre, g = net.prepare(obs["hosts"].astype(np.float32), glob)
-        bias = np.where(problem.allowed, 0.0, -1e4).astype(np.float32)
-        logits = np.zeros((problem.n, H), dtype=np.float32)
+        K = min(self.top_k, H)
+        if K == H:
+            idx = np.broadcast_to(np.arange(H), (n, H))
+        else:
+            _, dA0 = net.value_and_grad(pre, g, np.zeros((H, dem.shape[1]), np.float32))
+            rating = np.where(problem.allowed, dem @ dA0.T, -np.inf)
+            idx = np.argpartition(-rating, K - 1, axis=1)[:, :K]
+        idx = np.array(idx)
+        logits = np.zeros((n, K), dtype=np.float32)
         for i, f in enumerate(problem.frag.tolist()):
             prev = self._prev_logits.get(f)
-            if prev is not None and prev.shape[0] == H:
-                logits[i] = prev
+            if prev is not None and prev[0].shape[0] == K and prev[0].max() < H:
+                idx[i], logits[i] = prev
+        bias = np.where(np.take_along_axis(problem.allowed, idx, axis=1), 0.0, -1e4).astype(np.float32)
+        flat = idx.ravel()
         m = np.zeros_like(logits)
         v = np.zeros_like(logits)
         b1, b2 = 0.9, 0.999
         best_p, best_o, start_o, prev_p = None, -np.inf, None, None
-        tol = self.tol * np.sqrt(problem.n)
+        tol = self.tol * np.sqrt(n)
         for k in range(self.iters):
             z = logits + bias
             z -= z.max(axis=1, keepdims=True)
             P = np.exp(z)
             P /= P.sum(axis=1, keepdims=True)
-            o, dA = net.value_and_grad(pre, g, P.T @ dem)
+            A = np.stack([np.bincount(flat, (P * dem[:, c:c + 1]).ravel(), minlength=H)
+                          for c in range(dem.shape[1])], axis=1).astype(np.float32)
+            o, dA = net.value_and_grad(pre, g, A)
             if start_o is None:
                 start_o = o
             if o > best_o:
@@ -117,32 +138,31 @@ class SurrogatePlacer(Placer):
             if prev_p is not None and float(np.linalg.norm(P - prev_p)) < tol:
                 break
             prev_p = P
-            G = dem @ dA.T                                   # dO/dP, (n, H)
-            G = P * (G - np.sum(P * G, axis=1, keepdims=True))  # through the softmax
-            G = -G                                           # ascend O
+            G = np.einsum("nkc,nc->nk", dA[idx], dem)              # dO/dP on the rated hosts
+            G = P * (G - np.sum(P * G, axis=1, keepdims=True))     # through the softmax
+            G = -G                                                 # ascend O
             m = b1 * m + (1 - b1) * G
             v = b2 * v + (1 - b2) * G * G
             lr = 0.5 * self.lr * (1.0 + np.cos(np.pi * k / self.iters))
             logits -= lr * (m / (1 - b1 ** (k + 1))) / (np.sqrt(v / (1 - b2 ** (k + 1))) + 1e-8)
-        self._keep_logits(problem, logits)
-        return best_p, float(start_o), float(best_o)
+        self._prev_logits = {int(f): (idx[i], logits[i]) for i, f in enumerate(problem.frag.tolist())}
+        full = np.full((n, H), -1.0, dtype=np.float32)
+        np.put_along_axis(full, idx, best_p, axis=1)
+        return full, float(start_o), float(best_o)
 
     def predicted_objective(self, obs, problem: PlacementProblem, P: np.ndarray) -> float:
-        """The surrogate's O_t for a (relaxed or one-hot) placement P of the candidates."""
+        """The surrogate's O_t for a placement P (n, H) of the candidates (negative
+        entries, the unrated hosts of ``optimise``, count as 0)."""
         net = self._numpy_model()
         glob = global_features(obs, problem, self.aware, self.n_slots).astype(np.float32)
         pre, g = net.prepare(obs["hosts"].astype(np.float32), glob)
+        P = np.maximum(P, 0.0).astype(np.float32)
         return net.value_and_grad(pre, g, P.T @ demand_matrix(problem, self.aware).astype(np.float32))[0]
 
     def _numpy_model(self) -> NumpySurrogate:
         if self._np_model is None:
             self._np_model = NumpySurrogate(self.model)
         return self._np_model
-
-    def _keep_logits(self, problem: PlacementProblem, logits: np.ndarray) -> None:
-        # P_{t-1} for the fragments that will still wait next interval is their
-        # current relaxed row; the rest of the memory is dropped.
-        self._prev_logits = {int(f): logits[i] for i, f in enumerate(problem.frag.tolist())}
 
     def place(self, obs, info, problem, splits, rng):
         keep = problem.allowed.any(axis=1)

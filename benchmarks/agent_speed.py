@@ -1,0 +1,114 @@
+"""Scheduling time of every agent: median and 95th-percentile ``act`` time per interval.
+
+``python -m benchmarks.agent_speed`` plays a short stretch of SplitPlace-v0 at
+16 hosts (the paper), 64 hosts (Poisson 24, 256 task slots) and 256 hosts
+(Poisson 96, 1024 slots) with each agent and times every ``act`` call
+(``time.perf_counter``, as ``agents.runner`` does). Writes
+``benchmarks/results/agent_speed.csv`` and ``.md``. ``measure()`` returns the
+rows for composition into ``splitplace bench speed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from agents.registry import TABLE1_AGENTS, env_kwargs_for
+from agents.runner import run_episode
+
+#: Cluster sizes: hosts -> environment kwargs.
+SIZES = {
+    16: {},
+    64: {"n_hosts": 64, "arrival_rate": 24.0, "max_tasks": 256},
+    256: {"n_hosts": 256, "arrival_rate": 96.0, "max_tasks": 1024},
+}
+DEFAULT_AGENTS = TABLE1_AGENTS + ("random", "first-fit", "least-loaded")
+#: Intervals timed per size (the first intervals are lighter: the cluster fills up).
+DEFAULT_INTERVALS = {16: 40, 64: 20, 256: 10}
+TARGETS_MS = {("SplitPlace", 16): 20.0, ("SplitPlace", 256): 200.0}
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def measure(agents: Sequence[str] = DEFAULT_AGENTS, sizes: Sequence[int] = (16, 64, 256),
+            intervals: dict[int, int] | None = None, seed: int = 0) -> list[dict]:
+    """Times each agent at each size; one row per (agent, hosts).
+
+    Returns:
+        rows with agent, hosts, intervals, median_ms, p95_ms, mean_ms, max_ms and
+        target_ms (the issue's target where there is one, else NaN).
+    """
+    intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
+    rows = []
+    for n in sizes:
+        for name in agents:
+            res = run_episode(name, seed=seed, n_intervals=intervals[n],
+                              env_kwargs={**SIZES[n], **env_kwargs_for(name)})
+            ms = res.act_times * 1e3
+            rows.append({"agent": name, "hosts": n, "intervals": len(ms),
+                         "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+                         "mean_ms": float(ms.mean()), "max_ms": float(ms.max()),
+                         "target_ms": TARGETS_MS.get((name, n), float("nan"))})
+    return rows
+
+
+def write(rows: list[dict], out_dir: Path = RESULTS) -> tuple[Path, Path]:
+    """Writes the rows as CSV and as a Markdown table (agents x sizes)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out_dir / "agent_speed.csv", out_dir / "agent_speed.md"
+    with csv_path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    sizes = sorted({r["hosts"] for r in rows})
+    agents = list(dict.fromkeys(r["agent"] for r in rows))
+    cell = {(r["agent"], r["hosts"]): r for r in rows}
+    lines = ["# Agent scheduling time per interval (ms): median / p95", "",
+             "| agent | " + " | ".join(f"{n} hosts" for n in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for a in agents:
+        vals = [f"{cell[a, n]['median_ms']:.1f} / {cell[a, n]['p95_ms']:.1f}" if (a, n) in cell else "-"
+                for n in sizes]
+        lines.append(f"| {a} | " + " | ".join(vals) + " |")
+    lines += ["", "Targets: SplitPlace median < 20 ms at 16 hosts, < 200 ms at 256 hosts. "
+              "Times include torch.set_num_threads(1); the machine may be shared, so compare "
+              "agents within one run."]
+    md_path.write_text("\n".join(lines) + "\n")
+    return csv_path, md_path
+
+
+def _single_thread_blas() -> None:
+    """One BLAS thread: the agents' small matrix products lose to thread contention
+    on a shared machine (measured 13x slower with 2 OpenBLAS threads under load)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Command line: measure and write the results."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--agents", nargs="*", default=list(DEFAULT_AGENTS))
+    ap.add_argument("--sizes", nargs="*", type=int, default=[16, 64, 256])
+    ap.add_argument("--intervals", type=int, default=None, help="intervals timed at every size")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out-dir", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    _single_thread_blas()
+    iv = {n: args.intervals for n in args.sizes} if args.intervals else None
+    rows = measure(args.agents, args.sizes, iv, args.seed)
+    csv_path, md_path = write(rows, args.out_dir)
+    print(md_path.read_text())
+    print(f"wrote {csv_path} and {md_path}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
