@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from benchmarks.jobs import RL_PREFIX, Job, Runner, make_jobs
-from benchmarks.paper import TABLE1_AGENTS
+from benchmarks.paper import RESULTS_DIR, TABLE1_AGENTS
 from benchmarks.summary import improvement, ordered_agents, summarize
 from benchmarks.sweep import add_sweep_arguments, run_sweep
 
@@ -68,7 +68,7 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, *, seeds: int, int
     parser.add_argument("--seed-offset", type=int, default=0, help="first seed (default: 0)")
     parser.add_argument("--intervals", type=int, default=intervals,
                         help=f"scheduling intervals per episode (default: {intervals})")
-    parser.add_argument("--out-dir", default="benchmarks/results", help="output folder (default: benchmarks/results)")
+    parser.add_argument("--out-dir", default=RESULTS_DIR, help="output folder (default: benchmarks/results in the package)")
     parser.add_argument("--name", default=None, help="base name of the output files")
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG figure")

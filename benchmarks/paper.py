@@ -21,7 +21,11 @@ notes from the authors' code (``original-code-facts.md`` section 4.2):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+#: Default output folder: ``benchmarks/results`` next to this package.
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from benchmarks import report
+from benchmarks.paper import RESULTS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentP
     parser.add_argument("--no-ppo", action="store_true", help="skip the PPO throughput part")
     parser.add_argument("--quick", action="store_true",
                         help="3 blocks of 100 steps, 10 intervals per agent, 1024 PPO steps")
-    parser.add_argument("--out-dir", default="benchmarks/results", help="output folder")
+    parser.add_argument("--out-dir", default=RESULTS_DIR, help="output folder (default: benchmarks/results)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 

@@ -26,6 +26,7 @@ import os
 from typing import Any, Iterable, Sequence
 
 from benchmarks.jobs import Job, Runner, make_jobs, run_job
+from benchmarks.paper import RESULTS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=2, help="number of seeds 0..N-1 (default: 2)")
     parser.add_argument("--intervals", type=int, default=100, help="intervals per episode (default: 100)")
     parser.add_argument("--scenarios", nargs="+", default=["SplitPlace-v0"], help="environment ids")
-    parser.add_argument("--out", default="benchmarks/results/sweep_runs.csv", help="CSV path for the rows")
+    parser.add_argument("--out", default=os.path.join(RESULTS_DIR, "sweep_runs.csv"), help="CSV path for the rows")
     add_sweep_arguments(parser)
     return parser
 

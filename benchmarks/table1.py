@@ -27,7 +27,7 @@ from benchmarks import plots, report
 from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, agent_list, check_agents,
                                    format_duration, run_experiment)
 from benchmarks.jobs import Runner
-from benchmarks.paper import PAPER_TABLE1
+from benchmarks.paper import PAPER_TABLE1, RESULTS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def write_outputs(result: ExperimentResult, scenario: str, out_dir: str, name: s
 
 
 def run_table1(agents: Sequence[str], seeds: Sequence[int], n_intervals: int, *, scenario: str = "SplitPlace-v0",
-               out_dir: str = "benchmarks/results", name: str = "table1", runner: Runner | None = None,
+               out_dir: str = RESULTS_DIR, name: str = "table1", runner: Runner | None = None,
                workers: int | None = None, use_ray: bool = False, ray_address: str | None = None,
                progress: bool = False, n_boot: int = 2000, plot: bool = True) -> ExperimentResult:
     """Runs Table 1 and writes its files (library entry point; tests pass a runner)."""

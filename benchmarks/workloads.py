@@ -20,7 +20,7 @@ from benchmarks import plots, report
 from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, agent_list, check_agents,
                                    format_duration, run_experiment)
 from benchmarks.jobs import Runner
-from benchmarks.paper import WORKLOAD_ENVS
+from benchmarks.paper import RESULTS_DIR, WORKLOAD_ENVS
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ QUICK_INTERVALS = 30
 
 
 def run_workloads(agents: Sequence[str], seeds: Sequence[int], n_intervals: int, *,
-                  scenarios: Sequence[str] = tuple(WORKLOAD_ENVS.values()), out_dir: str = "benchmarks/results",
+                  scenarios: Sequence[str] = tuple(WORKLOAD_ENVS.values()), out_dir: str = RESULTS_DIR,
                   name: str = "workloads", runner: Runner | None = None, workers: int | None = None,
                   use_ray: bool = False, ray_address: str | None = None, progress: bool = False,
                   n_boot: int = 2000, plot: bool = True) -> ExperimentResult:
