@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -99,41 +100,52 @@ class SplitPlaceConfig:
         _check_float(self, "compute_scale", 1e-3, 1e3)
         _check_float(self, "runtime_overhead_mb", 0.0, 1e5)
         _check_float(self, "transfer_compression", 1e-3, 1.0)
+        for name in ("accuracy_noise", "live_inference"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        _check_seq(self, "host_ram_gb")
         if not self.host_ram_gb or any(not _finite_in(v, 0.5, 1024.0) for v in self.host_ram_gb):
             raise ValueError(
                 f"host_ram_gb must be a non-empty tuple of GB values in [0.5, 1024], got {self.host_ram_gb!r}"
             )
+        _check_seq(self, "applications")
         unknown = [a for a in self.applications if a not in APPLICATIONS]
-        if not self.applications or unknown:
+        if not self.applications or unknown or len(set(self.applications)) != len(self.applications):
             raise ValueError(
                 f"applications must be a non-empty subset of {APPLICATIONS}, got {self.applications!r}"
             )
+        _check_seq(self, "app_weights")
         if len(self.app_weights) != len(self.applications) or any(
             not _finite_in(w, 0.0, 1e9) for w in self.app_weights
-        ) or sum(self.app_weights) <= 0:
+        ) or sum(float(w) for w in self.app_weights) <= 0:
             raise ValueError(
                 "app_weights must give one non-negative weight per application with a positive sum, "
                 f"got {self.app_weights!r} for {self.applications!r}"
             )
-        bad = [s for s in self.split_modes if s not in SPLIT_MODES]
+        _check_seq(self, "split_modes")
+        bad = [m for m in self.split_modes if m not in SPLIT_MODES]
         if not self.split_modes or bad or len(set(self.split_modes)) != len(self.split_modes):
             raise ValueError(
                 f"split_modes must be distinct names from {SPLIT_MODES}, got {self.split_modes!r}"
             )
+        _check_seq(self, "layer_intervals")
         if len(self.layer_intervals) != len(APPLICATIONS) or any(
-            int(v) != v or v < self.min_sla + 1 for v in self.layer_intervals
+            isinstance(v, bool) or not isinstance(v, int) or v < self.min_sla + 1 for v in self.layer_intervals
         ):
             raise ValueError(
                 f"layer_intervals must give one integer > min_sla per application {APPLICATIONS}, "
                 f"got {self.layer_intervals!r}"
             )
-        if not (
+        if not isinstance(self.mobility, str) or not (
             self.mobility in ("random_waypoint", "static")
             or (self.mobility.startswith("sumo:") and len(self.mobility) > 5)
         ):
             raise ValueError(
                 f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {self.mobility!r}"
             )
+        if self.mobility.startswith("sumo:") and not self.mobility.startswith("sumo:package:"):
+            if not Path(self.mobility[5:]).is_file():
+                raise ValueError(f"mobility trace file not found: {self.mobility[5:]!r} (mobility='sumo:PATH')")
 
     # ------------------------------------------------------------------ helpers
     @classmethod
@@ -166,6 +178,14 @@ def _finite_in(v: Any, lo: float, hi: float) -> bool:
     except (TypeError, ValueError):
         return False
     return math.isfinite(f) and lo <= f <= hi
+
+
+def _check_seq(cfg: SplitPlaceConfig, name: str) -> None:
+    v = getattr(cfg, name)
+    if isinstance(v, list):  # accept lists, store tuples (the config stays hashable and frozen)
+        object.__setattr__(cfg, name, tuple(v))
+    elif not isinstance(v, tuple):
+        raise ValueError(f"{name} must be a tuple or list, got {type(v).__name__} {v!r}")
 
 
 def _check_int(cfg: SplitPlaceConfig, name: str, lo: int, hi: int) -> None:

@@ -11,8 +11,9 @@ from gymnasium import spaces
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import cluster, network
-from splitplace_env.core.engine import BLOCKED, DONE, READY, RUNNING, EdgeEngine
+from splitplace_env.core.engine import _EMPTY_FINISHED, BLOCKED, DONE, READY, RUNNING, EdgeEngine
 from splitplace_env.core.metrics import REWARD_RANGE
+from splitplace_env.records import Records
 
 F = MAX_FRAGMENTS_PER_TASK
 HOST_FEATURES = ("cpu_util", "ram_util", "disk_util", "net_util", "ram_free", "ram_capacity",
@@ -217,10 +218,13 @@ class SplitPlaceEnv(gym.Env):
             raise ValueError(f"action must have shape ({n},) (T={self.engine.n_tasks} splits + "
                              f"{self.codec.n_fragments} hosts), got shape {a.shape}")
         if a.dtype.kind not in "iu":
-            if a.dtype.kind == "f" and np.isnan(a).any():
-                raise ValueError("action contains NaN; expected integers (see env.codec)")
-            if a.dtype.kind != "f" or not np.all(a == np.round(a)):
+            if a.dtype.kind != "f":
                 raise ValueError(f"action must be an integer array, got dtype {a.dtype}")
+            if np.isnan(a).any():
+                raise ValueError("action contains NaN; expected integers (see env.codec)")
+            if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
+                raise ValueError("action must hold finite integer values (see env.codec), "
+                                 f"got non-integral or out-of-range floats of dtype {a.dtype}")
         return a.astype(np.int64, copy=False)
 
     def _placement_demands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -310,9 +314,7 @@ class SplitPlaceEnv(gym.Env):
         new = np.flatnonzero(e.task_new)
         if res is None:
             rewards = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
-            from splitplace_env.core.engine import _EMPTY_FINISHED
-
-            finished, energy, counts = dict(_EMPTY_FINISHED), 0.0, (0, 0, 0, 0, 0)
+            finished, energy, counts = _EMPTY_FINISHED, 0.0, (0, 0, 0, 0, 0)
             util = e.host_util
         else:
             rewards, finished, energy = res.rewards, res.finished, res.energy_j
@@ -321,12 +323,12 @@ class SplitPlaceEnv(gym.Env):
         return {
             "interval": e.t,
             "rewards": rewards,
-            "finished": finished,
+            "finished": Records(finished),
             "new_tasks": counts[0],
-            "pending": {  # new tasks awaiting a split in the next action
+            "pending": Records({  # new tasks awaiting a split in the next action
                 "slot": new, "task_id": e.task_id[new], "app": e.task_app[new],
                 "sla": e.task_sla[new], "batch": e.task_batch[new],
-            },
+            }),
             "energy_j": energy,
             "host_util": util,
             "queue_length": e.queue_length(),
