@@ -75,8 +75,9 @@ _KIND_NAMES = {SPLIT: "split", PLACEMENT: "placement"}
 def new_fragment_demands(engine, slot: int, split: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """RAM (MB), disk (MB) and compute (s) of the fragments a split creates, and how many start ready.
 
-    Mirrors ``EdgeEngine._create_fragments`` (same units and formulas), so that
-    the per-decision mask can account for fragments that do not exist yet.
+    Uses the engine's own ``demands`` (same units and arithmetic as when the split
+    is applied), so that the per-decision mask can account for fragments that do
+    not exist yet.
 
     Args:
         engine: the ``EdgeEngine``.
@@ -86,15 +87,13 @@ def new_fragment_demands(engine, slot: int, split: int) -> tuple[np.ndarray, np.
     Returns:
         (ram, disk, work, n_ready), arrays over the split's fragments.
     """
-    e, cfg = engine, engine.cfg
+    e = engine
     a, b = int(e.task_app[slot]), int(e.task_batch[slot])
     n = int(e._nfrag[a, split])
-    ram = cfg.runtime_overhead_mb + e._weights[a, split, :n] + min(b, cfg.stream_chunk_samples) * e._peak[a, split, :n]
-    comp = cfg.transfer_compression
-    disk = e._weights[a, split, :n] + e._in[a, split, :n] * b * comp + e._out[a, split, :n] * b * comp
-    work = e._work[a, split, :n] * b * cfg.compute_scale
+    ram, disk, _, _ = e.demands(np.array(a), np.array(split), np.array(b))
+    work = e._work[a, split] * (b * e.cfg.compute_scale)
     n_ready = 1 if bool(e._chain[a, split]) else n
-    return ram, disk, work, n_ready
+    return ram[:n], disk[:n], work[:n], n_ready
 
 
 class IntervalDecisions:
