@@ -6,7 +6,9 @@ Importing this package registers the environment ids (idempotently):
 * ``SplitPlace-small-v0``: 4 hosts, 16 task slots, 50 intervals (fast tests, RL debugging);
 * ``SplitPlace-large-v0``: 64 hosts, Poisson(24), 256 task slots;
 * ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``:
-  one-application workloads (the paper's Figure 4).
+  one-application workloads (the paper's Figure 4);
+* ``SplitPlace-SUMO-v0``: mobile hosts follow the shipped SUMO trace (8 vehicles on a grid);
+* ``SplitPlace-PerDecision-v0``: one decision per step (``splitplace_env.sequential``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ENV_IDS: dict[str, str] = {
     "SplitPlace-MNIST-v0": "mnist",
     "SplitPlace-FashionMNIST-v0": "fashionmnist",
     "SplitPlace-CIFAR100-v0": "cifar100",
+    "SplitPlace-SUMO-v0": "sumo",
 }
 
 

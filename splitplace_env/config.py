@@ -208,6 +208,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
     "mnist": {"applications": ("MNIST",), "app_weights": (1.0,)},
     "fashionmnist": {"applications": ("FashionMNIST",), "app_weights": (1.0,)},
     "cifar100": {"applications": ("CIFAR100",), "app_weights": (1.0,)},
+    "sumo": {"mobility": "sumo:package:traces/sumo_grid.csv"},
 }
 
 
