@@ -12,7 +12,7 @@ from splitplace_env.codec import ActionCodec
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import cluster, network
 from splitplace_env.core.engine import _EMPTY_FINISHED, BLOCKED, DONE, READY, RUNNING, EdgeEngine
-from splitplace_env.core.metrics import REWARD_RANGE
+from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.records import Records
 
 F = MAX_FRAGMENTS_PER_TASK
@@ -78,8 +78,8 @@ class SplitPlaceEnv(gym.Env):
     0.5): QoS is the mean of ``(1[r <= sla] + accuracy) / 2`` over tasks finishing in
     the interval, AEC the interval's energy over the cluster's full-load energy, ART
     the mean of ``min(r, R)/R`` (R = ``response_norm`` = 30 intervals). With no task
-    finishing, QoS = ART = 0. The reward lies in [-1, 1]; ``info["rewards"]`` holds
-    every term.
+    finishing, QoS = ART = 0. The reward lies in [-(alpha + beta), 1] = [-1, 1];
+    ``info["rewards"]`` holds every term.
 
     ## Starting State
 
@@ -133,7 +133,7 @@ class SplitPlaceEnv(gym.Env):
             "globals": box(len(GLOBAL_FEATURES)),
         })
         self.action_space = spaces.MultiDiscrete(self.codec.nvec)
-        self.reward_range = REWARD_RANGE
+        self.reward_range = reward_bounds(cfg.alpha, cfg.beta)
         # Constant parts of the observation and the mask.
         self._ram_cap_n = (e.hosts.ram_mb / e.ram_scale).astype(np.float32)
         self._max_power = float(cluster.PI4B_POWER_W[-1])
@@ -282,7 +282,7 @@ class SplitPlaceEnv(gym.Env):
         tasks[:, 8] = e.task_batch * (1.0 / sc["batch"])
         nfr = e._nfrag[e.task_app, np.maximum(e.task_split, 0)]
         # Empty or unsplit slots can have nfr == 0 (an app outside the workload): no 0/0.
-        tasks[:, 9] = np.divide(nfr - e.task_left, nfr, out=np.zeros(T), where=nfr > 0)
+        tasks[:, 9] = np.divide(nfr - e.task_left, nfr, out=np.zeros(T), where=(nfr > 0) & (e.task_split >= 0))
         tasks[:, 10:] = self._split_onehot[e.task_split]
         tasks[~act] = 0.0
 

@@ -453,6 +453,7 @@ class EdgeEngine:
                 self.task_start[free] = np.nan
                 self.task_finish[free] = 0.0
                 self.task_split[free] = -1
+                self.task_left[free] = 0
                 self.task_acc[free] = wl.accuracy[rows]
                 self.n_admitted += m
                 wl.release(self.n_admitted, self.t)

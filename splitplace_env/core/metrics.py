@@ -10,8 +10,9 @@ Eq. 8: ``O_t = QoS_t - alpha * AEC_t - beta * ART_t`` where
   cfg.response_norm`` intervals, in [0, 1].
 
 An interval in which no task leaves has ``QoS_t = ART_t = 0`` (the sums of Eq. 3/4
-are empty), so its reward is ``-alpha * AEC_t``. Hence ``O_t`` lies in [-1, 1]
-for alpha, beta in [0, 1] (REWARD_RANGE).
+are empty), so its reward is ``-alpha * AEC_t``. Hence ``O_t`` lies in
+``[-(alpha + beta), 1]`` (``reward_bounds``): [-1, 1] for the paper's alpha = beta =
+0.5, and within ``REWARD_RANGE`` = [-2, 1] for any alpha, beta in [0, 1].
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from typing import Mapping
 
 import numpy as np
 
-REWARD_RANGE = (-1.0, 1.0)
+REWARD_RANGE = (-2.0, 1.0)
+
+
+def reward_bounds(alpha: float, beta: float) -> tuple[float, float]:
+    """Tight bounds of the Eq. 8 reward: QoS, AEC and ART all lie in [0, 1]."""
+    return (-(alpha + beta), 1.0)
 
 
 def interval_reward(finished: Mapping[str, np.ndarray], energy_j: float, max_energy_j: float, cfg) -> dict[str, float]:

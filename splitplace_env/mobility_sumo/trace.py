@@ -17,6 +17,8 @@ Steps (all local; the SUMO binaries ship inside the ``eclipse-sumo`` wheel):
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import shutil
@@ -105,8 +107,9 @@ def _sumo_api():
         raise SumoNotFoundError("neither libsumo nor traci is installed (pip install traci)") from None
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> None:
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+    # cwd = the scratch folder, so no tool leaves files where the user stands
+    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise RuntimeError(f"{Path(cmd[0]).name if cmd[0] != sys.executable else cmd[1]} failed "
                            f"({res.returncode}): {res.stderr.strip()[-500:]}")
@@ -119,12 +122,14 @@ def build_scenario(tools: SumoTools, workdir: Path, vehicles: int, seed: int,
     net, trips = workdir / "grid.net.xml", workdir / "trips.xml"
     _run([str(tools.netgenerate), "--grid", "--grid.number", str(grid_number),
           "--grid.length", str(grid_length), "--no-turnarounds", "true", "--seed", str(seed),
-          "--output-file", str(net)], env)
+          "--output-file", str(net)], env, workdir)
     # One departure per second: vehicle k departs at k s; the minimum distance
-    # avoids trips that end at once.
+    # avoids trips that end at once. --validate routes the trips with duarouter,
+    # whose route file must go to workdir (its default is the current directory).
     _run([sys.executable, str(tools.random_trips), "-n", str(net), "-o", str(trips),
+          "-r", str(workdir / "routes.rou.xml"),
           "--seed", str(seed), "-b", "0", "-e", str(vehicles), "-p", "1",
-          "--min-distance", str(2 * grid_length), "--prefix", "veh", "--validate"], env)
+          "--min-distance", str(2 * grid_length), "--prefix", "veh", "--validate"], env, workdir)
     return net, trips
 
 
@@ -136,7 +141,11 @@ def simulate(tools: SumoTools, net: Path, trips: Path, vehicles: int, intervals:
     cmd = [str(tools.sumo), "-n", str(net), "-r", str(trips), "--step-length", str(STEP_S),
            "--seed", str(seed), "--no-step-log", "true", "--no-warnings", "true",
            "--time-to-teleport", "-1"]  # no teleports: a jammed car waits, it does not jump
-    api.start(cmd)
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter):  # traci prints its connection retries
+        api.start(cmd)
+    if chatter.getvalue().strip():
+        log.debug("SUMO start: %s", chatter.getvalue().strip())
     try:
         edges = [e for e in api.edge.getIDList() if not e.startswith(":")]  # ":" = junction internals
         warmup = int(np.ceil(WARMUP_PER_VEHICLE_S * vehicles + 10))

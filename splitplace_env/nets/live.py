@@ -74,8 +74,7 @@ class LiveInference:
 
     def available(self, app: str, split: str) -> bool:
         """True when (app, split) has both weights and held-out data."""
-        net = self._network(split)
-        return self._model(app, net) is not None and self._holdout(app) is not None
+        return self._model(app, self._network(split)) is not None and self._holdout(app) is not None
 
     def accuracy(self, app: str, split: str, batch: int, rng: np.random.Generator) -> float | None:
         """Fraction of a real batch of ``min(batch, cap)`` held-out images classified right.
@@ -96,7 +95,7 @@ class LiveInference:
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
         model = self._model(app, net)
-        data = self._holdout(app)
+        data = None if model is None else self._holdout(app)  # no weights: skip loading data
         if model is None or data is None:
             return None
         images, labels = data

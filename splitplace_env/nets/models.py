@@ -14,6 +14,9 @@ a list of ``nn.Module``) and says how they compose through ``parallel``:
 ``run_fragments`` executes a model fragment by fragment exactly as the containers
 would; ``forward`` gives the same result in one call.
 
+ReLUs run in place (as ``core.architectures`` assumes for fragment memory): the
+tensor they modify is always a fresh conv/linear output, so results are unchanged.
+
 Initialisation never touches torch's global RNG: modules are built on the meta
 device and filled from an explicit ``torch.Generator`` with PyTorch's default
 init scheme, so a model is a pure function of its seed.
@@ -59,10 +62,10 @@ class LayerSplitNet(SplitNet):
         super().__init__(app)
         d, classes, ch, m = APP_SHAPES[app]
         self.fragments.extend([
-            nn.Sequential(nn.Conv2d(ch, 32 * m, 3), nn.ReLU()),
-            nn.Sequential(nn.Conv2d(32 * m, 64 * m, 3), nn.ReLU()),
+            nn.Sequential(nn.Conv2d(ch, 32 * m, 3), nn.ReLU(inplace=True)),
+            nn.Sequential(nn.Conv2d(32 * m, 64 * m, 3), nn.ReLU(inplace=True)),
             # pooling halves (D-4): 64m * ((D-4)/2)^2 = 16m * (D-4)^2 features
-            nn.Sequential(nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * m * (d - 4) ** 2, 128 * m), nn.ReLU()),
+            nn.Sequential(nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * m * (d - 4) ** 2, 128 * m), nn.ReLU(inplace=True)),
             nn.Sequential(nn.Linear(128 * m, classes), nn.LogSoftmax(dim=1)),
         ])
 
@@ -77,10 +80,10 @@ class SemanticSplitNet(SplitNet):
         d, classes, ch, m = APP_SHAPES[app]
         self.fragments.extend([
             nn.Sequential(
-                nn.Conv2d(ch, 8 * m, 3), nn.ReLU(),
-                nn.Conv2d(8 * m, 16 * m, 3), nn.ReLU(),
+                nn.Conv2d(ch, 8 * m, 3), nn.ReLU(inplace=True),
+                nn.Conv2d(8 * m, 16 * m, 3), nn.ReLU(inplace=True),
                 nn.MaxPool2d(2), nn.Flatten(),
-                nn.Linear(4 * m * (d - 4) ** 2, 64 * m), nn.ReLU(),
+                nn.Linear(4 * m * (d - 4) ** 2, 64 * m), nn.ReLU(inplace=True),
                 nn.Linear(64 * m, classes // N_BRANCHES),
             )
             for _ in range(N_BRANCHES)
@@ -100,10 +103,10 @@ class CompressedNet(SplitNet):
         d, classes, ch, m = APP_SHAPES[app]
         h = max(1, m)
         self.fragments.append(nn.Sequential(
-            nn.Conv2d(ch, 16 * h, 3), nn.ReLU(),
-            nn.Conv2d(16 * h, 32 * h, 3), nn.ReLU(),
+            nn.Conv2d(ch, 16 * h, 3), nn.ReLU(inplace=True),
+            nn.Conv2d(16 * h, 32 * h, 3), nn.ReLU(inplace=True),
             nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(8 * h * (d - 4) ** 2, 64 * h), nn.ReLU(),
+            nn.Linear(8 * h * (d - 4) ** 2, 64 * h), nn.ReLU(inplace=True),
             nn.Linear(64 * h, classes), nn.LogSoftmax(dim=1),
         ))
 
