@@ -146,7 +146,7 @@ def test_idle_cluster_uses_idle_energy() -> None:
 
 def test_migration_moves_resources_between_hosts() -> None:
     """A running fragment sent to another host migrates: RAM/disk move, migrations counts 1."""
-    env = gym.make("SplitPlace-v0", mobility="static", arrival_rate=1.0, compute_scale=50.0)
+    env = gym.make("SplitPlace-v0", mobility="static", arrival_rate=1.0, compute_scale=1000.0)
     _, info = env.reset(seed=2)
     eng = env.unwrapped.engine
     codec = env.unwrapped.codec
@@ -167,7 +167,7 @@ def test_migration_moves_resources_between_hosts() -> None:
 
 def test_placement_that_does_not_fit_waits() -> None:
     """With hosts too small for any fragment, the mask allows no host and placements are infeasible."""
-    env = gym.make("SplitPlace-v0", host_ram_gb=(0.5,))
+    env = gym.make("SplitPlace-v0", host_ram_gb=(0.5,), runtime_overhead_mb=1000.0)
     _, info = env.reset(seed=0)
     base = env.unwrapped
     codec = base.codec
