@@ -6,7 +6,7 @@ logits kept for fragments still waiting; uniform over allowed hosts for new
 ones), and ascend the surrogate's predicted objective O_t by gradient steps on
 P = softmax(logits) restricted to the hosts the mask allows. Optimiser and
 schedule follow the authors' ``opt()`` (facts 6.3): Adam(W) with lr 0.8 and a
-cosine schedule; the iteration cap is scaled from 200 to 30 and the stop is the
+cosine schedule; the iteration cap is scaled from 200 to 20 and the stop is the
 paper's (L2 change of P between iterations below a threshold) for speed. The
 best relaxed P seen is rounded with ``placement.assign`` (best-rated feasible
 host under the RAM tracked within the interval, else wait).
@@ -59,8 +59,8 @@ class SurrogatePlacer(Placer):
 
     migrates = False
 
-    def __init__(self, n_slots: int, aware: bool, model: Surrogate | None = None, iters: int = 30,
-                 lr: float = 0.8, tol: float = 1e-3, top_k: int = 16, finetune_lr: float = 1e-4, replay: int = 64,
+    def __init__(self, n_slots: int, aware: bool, model: Surrogate | None = None, iters: int = 20,
+                 lr: float = 0.8, tol: float = 2e-3, top_k: int = 16, finetune_lr: float = 1e-4, replay: int = 64,
                  batch: int = 16) -> None:
         self.name = "daso" if aware else "gobi"
         self.n_slots, self.aware = n_slots, aware

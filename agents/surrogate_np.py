@@ -36,17 +36,22 @@ class NumpySurrogate:
         self.hm, self.hs = sd["host_mean"], sd["host_std"]
         self.gm, self.gs = sd["glob_mean"], sd["glob_std"]
         self.hidden = self.w2.shape[1]
+        # The demand columns' first-layer weights with their standardisation folded in.
+        self.wa = self.w1[N_HOST_FEATURES:] / self.hs[N_HOST_FEATURES:, None]
+        self.wa_t = np.ascontiguousarray(self.wa.T)
+        self.w2_t = np.ascontiguousarray(self.w2.T)
 
     def prepare(self, hosts: np.ndarray, glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Constant parts: the hosts' first-layer pre-activation and the normalised globals."""
+        """Constant parts: the hosts' first-layer pre-activation (with the demand
+        columns' mean folded in) and the normalised globals."""
         xs = (hosts - self.hm[:N_HOST_FEATURES]) / self.hs[:N_HOST_FEATURES]
-        return xs @ self.w1[:N_HOST_FEATURES] + self.b1, (glob - self.gm) / self.gs
+        pre = xs @ self.w1[:N_HOST_FEATURES] + (self.b1 - self.hm[N_HOST_FEATURES:] @ self.wa)
+        return pre.astype(np.float32), ((glob - self.gm) / self.gs).astype(np.float32)
 
     def value_and_grad(self, pre_hosts: np.ndarray, g: np.ndarray, A: np.ndarray) -> tuple[float, np.ndarray]:
         """O_t and dO_t/dA for the aggregated demand A (H, k)."""
         H = A.shape[0]
-        wa = self.w1[N_HOST_FEATURES:] / self.hs[N_HOST_FEATURES:, None]
-        a1 = pre_hosts + (A - self.hm[N_HOST_FEATURES:]) @ wa
+        a1 = pre_hosts + A @ self.wa
         h1 = _softplus(a1)
         a2 = h1 @ self.w2 + self.b2
         h2 = _softplus(a2)
@@ -62,5 +67,5 @@ class NumpySurrogate:
         d3 = (self.w4 @ d4) * _sigmoid(a3)
         dz = (self.w3 @ d3)[: self.hidden]
         d2 = (dz / H)[None, :] * _sigmoid(a2)
-        d1 = (d2 @ self.w2.T) * _sigmoid(a1)
-        return o, d1 @ wa.T
+        d1 = (d2 @ self.w2_t) * _sigmoid(a1)
+        return o, d1 @ self.wa_t
