@@ -109,6 +109,8 @@ class EpisodeChecker:
         assert e.idle_energy_j - 1e-6 <= energy <= e.max_energy_j + 1e-6, (energy, e.idle_energy_j)
         assert math.isfinite(reward)
         assert REWARD_RANGE[0] - 1e-9 <= reward <= REWARD_RANGE[1] + 1e-9, reward
+        lo, hi = getattr(self.base, "reward_range", REWARD_RANGE)  # tight bounds for this alpha, beta
+        assert lo - 1e-9 <= reward <= hi + 1e-9, (reward, lo, hi)
         r = info["rewards"]
         assert r["reward"] == reward
         for term in ("qos", "aec", "art"):
@@ -160,6 +162,8 @@ CONFIGS = st.fixed_dictionaries({
     "applications": st.lists(st.sampled_from(APPLICATIONS), min_size=1, max_size=3, unique=True).map(tuple),
     "host_ram_gb": st.sampled_from([(4.0, 8.0), (2.0,), (8.0, 4.0, 1.0)]),
     "host_cores": st.integers(1, 4),
+    "alpha": st.sampled_from([0.0, 0.5, 1.0]),
+    "beta": st.sampled_from([0.0, 0.5, 1.0]),
 }).map(_with_weights)
 
 
