@@ -11,7 +11,7 @@ from gymnasium import spaces
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import cluster, network
-from splitplace_env.core.engine import _EMPTY_FINISHED, BLOCKED, DONE, READY, RUNNING, EdgeEngine
+from splitplace_env.core.engine import _EMPTY_FINISHED, BLOCKED, DONE, READY, RUNNING, EdgeEngine, _nonzero
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.records import Records
 
@@ -192,7 +192,7 @@ class SplitPlaceEnv(gym.Env):
         host_mask = out[T * S:].reshape(e.n_frags, H + 1)
         host_mask[:, 0] = True
         ram, disk, movable = self._placement_demands()
-        rows = np.flatnonzero(movable)
+        rows = _nonzero(movable)
         if rows.size:
             fits = ((ram[rows, None] <= (e.hosts.ram_mb - e.ram_used + 1e-9)[None, :])
                     & (disk[rows, None] <= (e.hosts.disk_mb - e.disk_used + 1e-9)[None, :]))
@@ -237,7 +237,7 @@ class SplitPlaceEnv(gym.Env):
         st = e.frag_state
         movable = (st == READY) | (st == RUNNING)
         ram, disk = e.frag_ram, e.frag_disk
-        new = np.flatnonzero(e.task_new)
+        new = _nonzero(e.task_new)
         if new.size:
             a, b = e.task_app[new][:, None], e.task_batch[new][:, None]
             s = np.arange(e.n_splits)[None, :]
@@ -300,18 +300,17 @@ class SplitPlaceEnv(gym.Env):
             e.t / cfg.max_episode_steps,
             e.backlog / T,
             np.count_nonzero(st == READY) / (T * F),
-            util.mean(),
+            util.sum() / H,
             self._last_energy / e.max_energy_j,
         ], dtype=np.float32)
-        np.clip(hosts, 0.0, 1.0, out=hosts)
-        np.clip(tasks, 0.0, 1.0, out=tasks)
-        np.clip(frags, 0.0, 1.0, out=frags)
-        np.clip(glob, 0.0, 1.0, out=glob)
+        for part in (hosts, tasks, frags, glob):  # clip to [0, 1] with two raw ufunc calls
+            np.maximum(part, 0.0, out=part)
+            np.minimum(part, 1.0, out=part)
         return {"hosts": hosts, "tasks": tasks, "fragments": frags, "globals": glob}
 
     def _info(self, res) -> dict[str, Any]:
         e = self.engine
-        new = np.flatnonzero(e.task_new)
+        new = _nonzero(e.task_new)
         if res is None:
             rewards = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
             finished, energy, counts = _EMPTY_FINISHED, 0.0, (0, 0, 0, 0, 0)

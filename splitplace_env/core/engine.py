@@ -9,9 +9,10 @@ and *fragment slots* (``T x 5``: fragment j of the task in slot k is slot
 2. **Place** the fragments the action names, in slot order, each only if it fits
    the host's free RAM and disk at that moment (sequential admission as in the
    authors' code). A ready fragment is allocated; a running one is migrated, paying
-   its memory image over both links (via the broker) before it progresses. A
-   placement that does not fit is not carried out: the fragment keeps waiting and
-   is offered again next interval.
+   its memory image over both links (via the broker) before it progresses; its old
+   host's memory is held until the copy is done, so it is not reused by other
+   placements of the same interval. A placement that does not fit is not carried
+   out: the fragment keeps waiting and is offered again next interval.
 3. **Run** all placed fragments for ``interval_s`` seconds. A fragment first moves
    its input from the broker, then computes, then moves its output back. A fragment
    uses one core; when a host has more fragments than cores they share the cores
@@ -43,6 +44,11 @@ from splitplace_env.core.workload import ACCURACY_MODES, Workload
 EMPTY, BLOCKED, READY, RUNNING, DONE = 0, 1, 2, 3, 4
 _EPS = 1e-9
 F = MAX_FRAGMENTS_PER_TASK
+
+
+def _nonzero(mask: np.ndarray) -> np.ndarray:
+    """Indices of the true entries of a 1-D mask (cheaper than ``np.flatnonzero``)."""
+    return mask.nonzero()[0]
 
 
 @dataclass
@@ -205,7 +211,7 @@ class EdgeEngine:
 
     # ------------------------------------------------------------------ phases
     def _apply_splits(self, splits: np.ndarray) -> int:
-        new = np.flatnonzero(self.task_new)
+        new = _nonzero(self.task_new)
         ignored = int(np.count_nonzero(splits[~self.task_new]))  # 0 is the no-op there
         if new.size == 0:
             return ignored
@@ -254,7 +260,7 @@ class EdgeEngine:
 
     def _apply_placements(self, hosts: np.ndarray) -> tuple[int, int, int, int]:
         H = self.n_hosts
-        nz = np.flatnonzero(hosts)
+        nz = _nonzero(hosts)
         if nz.size == 0:
             return 0, 0, 0, 0
         target = hosts[nz] - 1
@@ -269,7 +275,7 @@ class EdgeEngine:
         ram, disk = self.frag_ram[f], self.frag_disk[f]
         mig = self.frag_state[f] == RUNNING
         old = self.frag_host[f]
-        accept = self._admission(f, h, ram, disk, mig, old)
+        accept = self._admission(h, ram, disk)
         n_acc = int(accept.sum())
         if n_acc == 0:
             return 0, 0, int(f.size), ignored
@@ -296,41 +302,33 @@ class EdgeEngine:
         self.frag_out_s[fa] = self.frag_out_mb[fa] / bw[ha] + lat[ha]
         return n_acc - n_mig, n_mig, int(f.size) - n_acc, ignored
 
-    def _admission(self, f, h, ram, disk, mig, old) -> np.ndarray:
+    def _admission(self, h: np.ndarray, ram: np.ndarray, disk: np.ndarray) -> np.ndarray:
         """Which placements are carried out, as if admitted one by one in slot order.
 
-        Without migrations hosts are independent, so only hosts whose total demand
-        overflows need the sequential pass; a migration frees its old host for
-        later candidates, so then every candidate goes through it.
+        A migrating fragment holds its old host's memory until its image has been
+        copied, so memory it frees is not available to other placements of the same
+        interval; hosts are then independent and only a host whose candidates'
+        total demand overflows its free capacity needs the sequential pass.
         """
         H = self.n_hosts
         free_ram = self.hosts.ram_mb - self.ram_used + _EPS
         free_disk = self.hosts.disk_mb - self.disk_used + _EPS
-        if not mig.any():
-            ok_host = ((np.bincount(h, ram, minlength=H) <= free_ram)
-                       & (np.bincount(h, disk, minlength=H) <= free_disk))
-            accept = ok_host[h]
-            seq = np.flatnonzero(~accept)
-        else:
-            accept = np.zeros(f.size, dtype=bool)
-            seq = np.arange(f.size)
+        ok_host = ((np.bincount(h, ram, minlength=H) <= free_ram)
+                   & (np.bincount(h, disk, minlength=H) <= free_disk))
+        accept = ok_host[h]
+        seq = _nonzero(~accept)
         if seq.size:
             fr, fd = free_ram.tolist(), free_disk.tolist()
-            hl, rl, dl, ml, ol = h.tolist(), ram.tolist(), disk.tolist(), mig.tolist(), old.tolist()
-            for i in seq.tolist():
-                hh, r, d = hl[i], rl[i], dl[i]
+            for i, hh, r, d in zip(seq.tolist(), h[seq].tolist(), ram[seq].tolist(), disk[seq].tolist()):
                 if r <= fr[hh] and d <= fd[hh]:
                     fr[hh] -= r
                     fd[hh] -= d
-                    if ml[i]:
-                        fr[ol[i]] += r
-                        fd[ol[i]] += d
                     accept[i] = True
         return accept
 
     def _run_interval(self) -> np.ndarray:
         H, dt = self.n_hosts, self.cfg.interval_s
-        run = np.flatnonzero(self.frag_state == RUNNING)
+        run = _nonzero(self.frag_state == RUNNING)
         if run.size == 0:
             self.host_util = np.zeros(H)
             self.host_net_util = np.zeros(H)
@@ -387,7 +385,7 @@ class EdgeEngine:
             order = np.argsort(fin_t, kind="stable")
             self.task_finish[k[order]] = fin_t[order]
             self.task_left -= np.bincount(k, minlength=self.n_tasks)
-        fin = np.flatnonzero(self.task_active & (self.task_left == 0) & (self.task_split >= 0))
+        fin = _nonzero(self.task_active & (self.task_left == 0) & (self.task_split >= 0))
         if fin.size == 0:
             return dict(_EMPTY_FINISHED)
         split = self.task_split[fin]
@@ -438,7 +436,7 @@ class EdgeEngine:
         self.next_task_id = arrived
         waiting = arrived - self.n_admitted
         if waiting:
-            free = np.flatnonzero(~self.task_active)[:waiting]
+            free = _nonzero(~self.task_active)[:waiting]
             m = free.size
             if m:
                 ids = np.arange(self.n_admitted, self.n_admitted + m)
@@ -468,7 +466,7 @@ class EdgeEngine:
     def task_counts(self) -> dict[str, int]:
         """Arrived tasks by status: waiting (backlog or no fragment running), running, finished."""
         running_tasks = np.zeros(self.n_tasks, dtype=bool)
-        run = np.flatnonzero(self.frag_state == RUNNING)
+        run = _nonzero(self.frag_state == RUNNING)
         running_tasks[run // F] = True
         active = int(self.task_active.sum())
         running = int((running_tasks & self.task_active).sum())

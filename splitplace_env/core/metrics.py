@@ -42,8 +42,8 @@ def interval_reward(finished: Mapping[str, np.ndarray], energy_j: float, max_ene
     n = finished["response"].shape[0]
     aec = energy_j / max_energy_j
     if n:
-        qos = float(np.mean((finished["sla_met"] + finished["accuracy"]) * 0.5))
-        art = float(np.mean(np.minimum(finished["response"], cfg.response_norm)) / cfg.response_norm)
+        qos = float(((finished["sla_met"] + finished["accuracy"]).sum()) * 0.5 / n)
+        art = float(np.minimum(finished["response"], cfg.response_norm).sum() / (n * cfg.response_norm))
     else:
         qos = art = 0.0
     reward = qos - cfg.alpha * aec - cfg.beta * art
