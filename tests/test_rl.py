@@ -127,3 +127,15 @@ def test_cli_trains_with_subproc_envs(tmp_path) -> None:
     assert rc == 0
     assert (tmp_path / "train.json").is_file()
     assert list((tmp_path / "tb").iterdir())
+
+
+@pytest.mark.slow
+def test_speed_measures_and_writes(tmp_path) -> None:
+    from agents.rl.speed import ppo_steps_per_second, write_results
+
+    res = ppo_steps_per_second((1, 2), env_id=SMALL, timesteps=128, vec="dummy", reference=False)
+    assert set(res["steps_per_s"]) == {1, 2}
+    assert all(v > 0 for v in res["steps_per_s"].values())
+    csv_path, md_path = write_results(res, str(tmp_path))
+    assert "steps/s" in open(md_path).read()
+    assert open(csv_path).read().count("\n") == 3
