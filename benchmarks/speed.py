@@ -3,8 +3,8 @@
 ``splitplace bench speed`` (or ``python -m benchmarks.speed``) measures, in one
 process so the ratios cancel the machine's drift:
 
-1. the step rate of SplitPlace-v0 as a ratio to CartPole-v1 (the environment
-   owner's ``benchmarks.env_speed`` when it exists; otherwise here: random
+1. the step time of SplitPlace-v0 as a ratio to CartPole-v1's (the environment
+   owner's ``benchmarks.env_speed.compare_with_cartpole``; fallback here: random
    masked actions, only ``env.step`` timed, interleaved blocks, medians);
 2. every agent's decision time (``act`` wall time per interval) with the
    agents engineer's ``benchmarks.agent_speed.measure`` (fallback: from
@@ -18,8 +18,6 @@ Writes ``speed.csv`` and ``speed.md`` under ``benchmarks/results/``.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import logging
 import os
 import platform
@@ -33,22 +31,9 @@ from benchmarks.paper import RESULTS_DIR
 
 logger = logging.getLogger(__name__)
 
-#: Function names looked up in the other engineers' modules, first found wins.
-ENV_SPEED_FUNCS = ("measure_env_speed", "env_speed", "measure", "run")
-
-
-def find_function(module_names: Sequence[str], func_names: Sequence[str]) -> Callable | None:
-    """The first ``module.func`` that exists and is callable, else None."""
-    for mod_name in module_names:
-        try:
-            module = importlib.import_module(mod_name)
-        except ImportError:
-            continue
-        for name in func_names:
-            fn = getattr(module, name, None)
-            if callable(fn) and not inspect.isclass(fn):
-                return fn
-    return None
+#: Scalar results of ``benchmarks.env_speed.compare_with_cartpole`` shown in the report.
+ENV_KEYS = ("env_id", "splitplace_steps_per_s", "cartpole_steps_per_s", "ratio", "ratio_median_step",
+            "target_ratio", "meets_target")
 
 
 # ---------------------------------------------------------------- environment step rate
@@ -85,8 +70,10 @@ def measure_env_ratio(env_id: str = "SplitPlace-v0", *, blocks: int = 5, block_s
     """SplitPlace-v0 and CartPole-v1 steps/s in interleaved blocks; medians and ratio.
 
     Returns:
-        ``{"splitplace_steps_per_s", "cartpole_steps_per_s", "ratio"}`` (ratio =
-        SplitPlace / CartPole, medians of ``blocks`` blocks each).
+        ``{"splitplace_steps_per_s", "cartpole_steps_per_s", "ratio"}``: medians
+        of ``blocks`` blocks each; ``ratio`` = SplitPlace step time / CartPole
+        step time (how many CartPole steps one SplitPlace step costs), the
+        convention of ``benchmarks.env_speed``.
     """
     import gymnasium as gym
 
@@ -106,7 +93,7 @@ def measure_env_ratio(env_id: str = "SplitPlace-v0", *, blocks: int = 5, block_s
         sp.close()
         cp.close()
     sp_med, cp_med = float(np.median(sp_rates)), float(np.median(cp_rates))
-    return {"splitplace_steps_per_s": sp_med, "cartpole_steps_per_s": cp_med, "ratio": sp_med / cp_med}
+    return {"splitplace_steps_per_s": sp_med, "cartpole_steps_per_s": cp_med, "ratio": cp_med / sp_med}
 
 
 # ---------------------------------------------------------------- agents
@@ -156,13 +143,18 @@ def measure_ppo(n_envs_list: Sequence[int], timesteps: int, vec: str = "dummy",
     """PPO training steps/s for each number of environments (``agents.rl.train.train``).
 
     Every run trains ``timesteps`` steps (rounded up to whole rollouts) into a
-    temporary folder, without evaluation or checkpoints.
+    temporary folder, without evaluation or checkpoints, after one untimed
+    warm-up run.
     """
     import tempfile
 
     from agents.rl.train import train
 
     rows = []
+    if n_envs_list:   # warm-up (imports, torch initialisation, first rollout) outside the timing
+        with tempfile.TemporaryDirectory(prefix="splitplace-ppo-speed-") as tmp:
+            train("ppo", env_id=env_id, timesteps=256, n_envs=1, vec=vec, out=tmp, eval_freq=0,
+                  checkpoint_freq=10**9, progress=False)
     for n in n_envs_list:
         with tempfile.TemporaryDirectory(prefix="splitplace-ppo-speed-") as tmp:
             _, summary = train("ppo", env_id=env_id, timesteps=timesteps, n_envs=n, vec=vec, out=tmp,
@@ -180,10 +172,14 @@ def run_speed(agents: Sequence[str], *, blocks: int, block_steps: int, agent_int
               progress: bool = False) -> dict[str, Any]:
     """Runs all three parts; returns their rows and which implementation measured each."""
     out: dict[str, Any] = {"env": [], "agents": [], "ppo": [], "source": {}}
-    env_fn = find_function(["benchmarks.env_speed"], ENV_SPEED_FUNCS)
-    if env_fn is not None:
-        out["source"]["env"] = f"{env_fn.__module__}.{env_fn.__name__}"
-        out["env"] = _table_rows(env_fn())
+    try:
+        from benchmarks.env_speed import compare_with_cartpole
+    except ImportError:
+        compare_with_cartpole = None
+    if compare_with_cartpole is not None:
+        out["source"]["env"] = "benchmarks.env_speed.compare_with_cartpole"
+        res = compare_with_cartpole(blocks=blocks, steps_per_block=block_steps)
+        out["env"] = [{k: v for k, v in res.items() if k in ENV_KEYS}]
     else:
         out["source"]["env"] = "benchmarks.speed.measure_env_ratio"
         out["env"] = [measure_env_ratio(blocks=blocks, block_steps=block_steps)]

@@ -11,7 +11,7 @@ def test_env_ratio_is_a_positive_finite_ratio():
     res = speed.measure_env_ratio(blocks=2, block_steps=10, cartpole_steps=200)
     assert res["splitplace_steps_per_s"] > 0 and res["cartpole_steps_per_s"] > 0
     assert math.isfinite(res["ratio"]) and res["ratio"] > 0
-    assert res["ratio"] == res["splitplace_steps_per_s"] / res["cartpole_steps_per_s"]
+    assert res["ratio"] == res["cartpole_steps_per_s"] / res["splitplace_steps_per_s"]
 
 
 def test_table_rows_normalises_results():
