@@ -142,8 +142,16 @@ def test_real_table1_agents_tiny_sweep(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["bench", "--help"], ["bench", "table1", "--help"],
-                                  ["bench", "workloads", "--help"], ["bench", "speed", "--help"]])
+                                  ["bench", "workloads", "--help"], ["bench", "speed", "--help"],
+                                  ["bench", "calibration", "--help"], ["train", "--help"],
+                                  ["train-models", "--help"], ["profile", "--help"], ["sumo-trace", "--help"]])
 def test_cli_help(argv, capsys):
+    table = cli.BENCH_COMMANDS if argv[0] == "bench" else cli.TOOL_COMMANDS
+    if len(argv) > 1 and argv[-2] in table:
+        try:
+            cli.load_main(table[argv[-2]][0])
+        except cli.CommandUnavailable as exc:
+            pytest.skip(f"{argv[-2]}: {exc}")
     try:
         code = cli.main(argv)
     except SystemExit as exc:   # argparse exits 0 after --help
