@@ -9,8 +9,9 @@ process so the ratios cancel the machine's drift:
 2. every agent's decision time (``act`` wall time per interval) with the
    agents engineer's ``benchmarks.agent_speed.measure`` (fallback: from
    ``agents.runner.run_episode`` records);
-3. PPO training steps/s with 1, 2 and 4 environments, from the ``steps_per_s``
-   that ``agents.rl.train.train`` reports (a short run per count, no eval).
+3. PPO training steps/s with 1, 2 and 4 environments, with the RL engineer's
+   ``agents.rl.speed.ppo_steps_per_second`` (fallback: the ``steps_per_s`` that
+   ``agents.rl.train.train`` reports for a short run per count).
 
 Writes ``speed.csv`` and ``speed.md`` under ``benchmarks/results/``.
 """
@@ -167,8 +168,23 @@ def measure_ppo(n_envs_list: Sequence[int], timesteps: int, vec: str = "dummy",
     return rows
 
 
+def ppo_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows from ``agents.rl.speed.ppo_steps_per_second``'s dict, with speed-ups and the CartPole ratio."""
+    rates = {int(n): float(v) for n, v in result["steps_per_s"].items()}
+    first = rates[min(rates)] if rates else float("nan")
+    cartpole = result.get("cartpole_steps_per_s")
+    rows = []
+    for n, v in sorted(rates.items()):
+        row = {"n_envs": n, "vec": "dummy" if n == 1 else result.get("vec", ""), "timesteps": result.get("timesteps"),
+               "steps_per_s": v, "speedup_vs_1": v / first}
+        if cartpole:
+            row["ratio_to_cartpole_ppo"] = v / float(cartpole)
+        rows.append(row)
+    return rows
+
+
 def run_speed(agents: Sequence[str], *, blocks: int, block_steps: int, agent_intervals: int, ppo_steps: int,
-              ppo_envs: Sequence[int], agent_sizes: Sequence[int] = (16,), ppo_vec: str = "dummy",
+              ppo_envs: Sequence[int], agent_sizes: Sequence[int] = (16,), ppo_vec: str = "subproc",
               progress: bool = False) -> dict[str, Any]:
     """Runs all three parts; returns their rows and which implementation measured each."""
     out: dict[str, Any] = {"env": [], "agents": [], "ppo": [], "source": {}}
@@ -196,11 +212,22 @@ def run_speed(agents: Sequence[str], *, blocks: int, block_steps: int, agent_int
         out["source"]["agents"] = "benchmarks.speed.measure_agent_times"
         out["agents"] = measure_agent_times(agents, n_intervals=agent_intervals, progress=progress)
 
+    if not ppo_envs:
+        out["source"]["ppo"] = "not available (skipped with --no-ppo)"
+        return out
     try:
-        out["ppo"] = measure_ppo(ppo_envs, ppo_steps, vec=ppo_vec)
-        out["source"]["ppo"] = f"agents.rl.train.train (PPO, vec={ppo_vec})"
-    except ImportError as exc:
-        out["source"]["ppo"] = f"not available ({exc})"
+        from agents.rl.speed import ppo_steps_per_second
+    except ImportError:
+        ppo_steps_per_second = None
+    if ppo_steps_per_second is not None:
+        out["source"]["ppo"] = f"agents.rl.speed.ppo_steps_per_second (vec={ppo_vec})"
+        out["ppo"] = ppo_rows(ppo_steps_per_second(list(ppo_envs), timesteps=ppo_steps, vec=ppo_vec))
+    else:
+        try:
+            out["ppo"] = measure_ppo(ppo_envs, ppo_steps, vec=ppo_vec)
+            out["source"]["ppo"] = f"agents.rl.train.train (PPO, vec={ppo_vec})"
+        except ImportError as exc:
+            out["source"]["ppo"] = f"not available ({exc})"
     return out
 
 
@@ -250,8 +277,8 @@ def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentP
                         help="cluster sizes (hosts) for the agent timing (default: 16)")
     parser.add_argument("--ppo-steps", type=int, default=2048, help="PPO timesteps per measurement (default: 2048)")
     parser.add_argument("--ppo-envs", type=int, nargs="+", default=[1, 2, 4], help="env counts (default: 1 2 4)")
-    parser.add_argument("--ppo-vec", choices=["dummy", "subproc"], default="dummy",
-                        help="vectorised env type for PPO (default: dummy, in-process)")
+    parser.add_argument("--ppo-vec", choices=["dummy", "subproc"], default="subproc",
+                        help="vectorised env type for PPO with more than one env (default: subproc)")
     parser.add_argument("--no-ppo", action="store_true", help="skip the PPO throughput part")
     parser.add_argument("--quick", action="store_true",
                         help="3 blocks of 100 steps, 10 intervals per agent, 1024 PPO steps")

@@ -28,3 +28,13 @@ def test_speed_markdown_lists_every_section():
     assert "CartPole-v1" in text and "Agent decision time" in text and "not available (no rl)." in text
     rows = speed._flat_rows(result)
     assert rows == [{"section": "env", "name": "", "metric": "ratio", "value": 0.5}]
+
+
+def test_ppo_rows_from_rl_speed_result():
+    res = {"env_id": "SplitPlace-v0", "vec": "subproc", "timesteps": 64,
+           "steps_per_s": {1: 50.0, 2: 80.0, 4: 100.0}, "cartpole_steps_per_s": 1000.0}
+    rows = speed.ppo_rows(res)
+    assert [r["n_envs"] for r in rows] == [1, 2, 4]
+    assert rows[0]["vec"] == "dummy" and rows[2]["vec"] == "subproc"
+    assert [r["speedup_vs_1"] for r in rows] == [1.0, 1.6, 2.0]
+    assert rows[1]["ratio_to_cartpole_ppo"] == 0.08
