@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from benchmarks.paper import METRICS
+from benchmarks.report import display_name
 
 
 def _pyplot():
@@ -56,7 +57,7 @@ def table1_figure(summary: Sequence[Mapping[str, Any]], scenario: str, agents: S
             ax.set_yscale("log")
         ax.set_title(_title(spec), fontsize=10)
         ax.set_xticks(x)
-        ax.set_xticklabels(agents, rotation=45, ha="right", fontsize=8)
+        ax.set_xticklabels([display_name(a) for a in agents], rotation=45, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     axes.ravel()[0].legend(fontsize=8)
     fig.suptitle(f"Table 1 metrics on {scenario} (mean over seeds, 95% bootstrap CI)")
@@ -82,7 +83,7 @@ def workloads_figure(summary: Sequence[Mapping[str, Any]], scenarios: Sequence[s
             lows = np.array([_value(idx, (s, agent, spec.key), "ci_low") for s in scenarios])
             highs = np.array([_value(idx, (s, agent, spec.key), "ci_high") for s in scenarios])
             ax.bar(groups - 0.4 + width * (i + 0.5), np.nan_to_num(means), width=width,
-                   yerr=_errors(means, lows, highs), capsize=2, color=colors(i % 10), label=agent)
+                   yerr=_errors(means, lows, highs), capsize=2, color=colors(i % 10), label=display_name(agent))
         ax.set_title(_title(spec), fontsize=10)
         ax.set_xticks(groups)
         ax.set_xticklabels(labels or scenarios, fontsize=8)

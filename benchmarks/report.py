@@ -14,6 +14,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from benchmarks.paper import METRICS, PAPER_TABLE1, metric
 
 
+def display_name(agent: str) -> str:
+    """Short table label: ``rl:some/dir/model.zip`` -> ``rl:model``; other names unchanged."""
+    if agent.startswith("rl:"):
+        base = os.path.basename(agent[3:].rstrip("/"))
+        return "rl:" + (base[:-4] if base.endswith(".zip") else base)
+    return agent
+
+
 def fmt(value: float) -> str:
     """A number with about four significant digits; '-' for NaN/None."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -127,7 +135,7 @@ def agent_metric_body(summary: Sequence[Mapping[str, Any]], scenario: str, agent
     lo, hi = ("ci_low", "ci_high") if value == "mean" else ("iqm_low", "iqm_high")
     body = []
     for agent in agents:
-        cells = [agent]
+        cells = [display_name(agent)]
         for spec in METRICS:
             row = idx.get((scenario, agent, spec.key))
             cell = _cell(row, lo, hi, value) if with_ci else (fmt(row[value]) if row else "-")
@@ -154,7 +162,7 @@ def poi_markdown(poi_rows: Sequence[Mapping[str, Any]], reference: str, agents: 
     for agent in agents:
         if agent == reference:
             continue
-        cells = [agent]
+        cells = [display_name(agent)]
         for spec in METRICS:
             r = idx.get((agent, spec.key))
             cells.append("-" if r is None else f"{r['poi']:.2f} [{r['poi_low']:.2f}, {r['poi_high']:.2f}]")

@@ -78,3 +78,11 @@ def test_probability_of_improvement_ci():
     assert 0.5 < p < 1.0
     same = stats.probability_of_improvement_ci(x, x, n_boot=200)
     assert same[0] == 0.5
+
+
+def test_display_name_shortens_rl_models():
+    from benchmarks.report import display_name
+
+    assert display_name("rl:benchmarks/results/rl_maskable_ppo.zip") == "rl:rl_maskable_ppo"
+    assert display_name("rl:runs/ppo/") == "rl:ppo"
+    assert display_name("SplitPlace") == "SplitPlace"
