@@ -57,6 +57,9 @@ class SplitPlaceConfig:
         accuracy_noise: draw each task's accuracy as Binomial(batch, p) / batch.
         live_inference: a finished task's accuracy comes from running the real
             split models on a real batch (slower; needs torch and shipped weights).
+        profile: fragment profiles: "analytic" (derived from the architectures and
+            calibrated; the default), "measured" (the PyTorch profiler's figures,
+            ``data/PROFILES_MEASURED.md``) or the path of a profile JSON file.
     """
 
     n_hosts: int = 16
@@ -82,6 +85,7 @@ class SplitPlaceConfig:
     transfer_compression: float = 0.35
     accuracy_noise: bool = True
     live_inference: bool = False
+    profile: str = "analytic"
 
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
@@ -100,6 +104,11 @@ class SplitPlaceConfig:
         _check_float(self, "compute_scale", 1e-3, 1e3)
         _check_float(self, "runtime_overhead_mb", 0.0, 1e5)
         _check_float(self, "transfer_compression", 1e-3, 1.0)
+        if not isinstance(self.profile, str) or not (
+            self.profile in ("analytic", "measured") or Path(self.profile).is_file()
+        ):
+            raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, "
+                             f"got {self.profile!r}")
         for name in ("accuracy_noise", "live_inference"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")

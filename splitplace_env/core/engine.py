@@ -71,12 +71,12 @@ class EdgeEngine:
 
     Args:
         cfg: validated configuration.
-        profile_doc: a profile document (default: the shipped ``profiles.json``).
+        profile_doc: a profile document (default: the one ``cfg.profile`` names).
     """
 
     def __init__(self, cfg: SplitPlaceConfig, profile_doc: dict | None = None) -> None:
         self.cfg = cfg
-        doc = profile_doc if profile_doc is not None else load_profile_document()
+        doc = profile_doc if profile_doc is not None else load_profile_document(cfg.profile)
         self.hosts = cluster.build_hosts(cfg)
         self.n_hosts = self.hosts.n
         self.n_tasks = cfg.max_tasks
