@@ -24,15 +24,17 @@ FAST = {"ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1},
 def _play(agent, env, n_intervals: int = 4, seed: int = 0) -> None:
     agent.reset(seed)
     obs, info = env.reset(seed=seed)
+    offsets = np.concatenate([[0], np.cumsum(env.action_space.nvec)[:-1]])
     for _ in range(n_intervals):
         a = agent.act(obs, info)
         assert env.action_space.contains(a)
+        if agent.algo == "maskable_ppo":  # every sub-action allowed by the factored mask
+            assert obs["action_mask"][offsets + a].all()
         obs, r, term, trunc, info = env.step(a)
         agent.update(obs, r, term, trunc, info)
-        if agent.algo in ("maskable_ppo", "dqn"):  # masked: no meaningless entries
-            assert info["ignored_actions"] == 0
-        if agent.algo == "dqn":  # per-decision planning uses the exact mask
+        if agent.algo == "dqn":  # per-decision planning: exact mask, only meaningful entries
             assert info["infeasible_placements"] == 0
+            assert info["ignored_actions"] == 0
 
 
 @pytest.mark.slow
