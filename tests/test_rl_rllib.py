@@ -12,7 +12,8 @@ def _rllib_missing() -> str | None:
     try:
         import ray.rllib  # noqa: F401
     except Exception as exc:  # ImportError, or a broken optional dependency
-        return f"Ray RLlib not importable ({type(exc).__name__}: {exc}); pip install 'ray[rllib]' (pins gymnasium 1.2.x)"
+        return (f"Ray RLlib not importable ({type(exc).__name__}: {exc}); "
+                "pip install 'ray[rllib]' (pins gymnasium 1.2.x)")
     return None
 
 

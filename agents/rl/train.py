@@ -100,7 +100,8 @@ def train(algo: str, env_id: str | None = None, env_kwargs: dict | None = None, 
     path = os.path.join(out, "model.zip")
     model.save(path)
     summary = {"algo": spec.name, "env_id": env_id, "env_kwargs": dict(env_kwargs or {}), "seed": seed,
-               "timesteps": int(model.num_timesteps), "n_envs": n_envs, "vec": vec, "wall_s": wall, "max_minutes": max_minutes,
+               "timesteps": int(model.num_timesteps), "n_envs": n_envs, "vec": vec, "wall_s": wall,
+               "max_minutes": max_minutes,
                "steps_per_s": model.num_timesteps / wall if wall > 0 else None,
                "hparams": {k: v for k, v in kw.items() if k != "policy_kwargs"},
                "net_arch": list(net_arch) if net_arch else None, "model": path}
