@@ -97,3 +97,12 @@ def test_registry_kwargs_and_errors():
             run_episode(make_agent("least-loaded", env), "SplitPlace-v0", n_intervals=1, env_kwargs={})
     finally:
         env.close()
+
+
+def test_rl_names_go_through_the_rl_hook():
+    env = make_env("SplitPlace-small-v0")
+    try:
+        with pytest.raises((FileNotFoundError, ImportError)):
+            make_agent("rl:/nonexistent/model.zip", env)
+    finally:
+        env.close()
