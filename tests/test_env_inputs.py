@@ -189,6 +189,7 @@ BAD_CONFIG = [
     ("transfer_compression", 0.0), ("transfer_compression", 2.0), ("transfer_compression", "bz2"),
     ("accuracy_noise", "yes"), ("accuracy_noise", 2),
     ("live_inference", "no"), ("live_inference", 1.5),
+    ("profile", "guessed"), ("profile", "/no/such/profile.json"), ("profile", 3),
 ]
 
 
