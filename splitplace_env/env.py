@@ -137,15 +137,20 @@ class SplitPlaceEnv(gym.Env):
         # Constant parts of the observation and the mask.
         self._ram_cap_n = (e.hosts.ram_mb / e.ram_scale).astype(np.float32)
         self._max_power = float(cluster.PI4B_POWER_W[-1])
-        self._app_onehot = np.eye(len(APPLICATIONS), dtype=np.float32)
-        self._split_onehot = np.vstack([np.eye(S, dtype=np.float32), np.zeros((1, S), np.float32)])
         self._host_ids = np.arange(H)
-        # State -> (exists, blocked, ready, running, done) rows; index 0 = EMPTY.
-        self._state_onehot = np.array([[0, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 0, 1, 0, 0],
-                                       [1, 0, 0, 1, 0], [1, 0, 0, 0, 1]], dtype=np.float32)
-        self._host_template = np.zeros((H, len(HOST_FEATURES)), dtype=np.float32)
-        self._host_template[:, 5] = self._ram_cap_n
-        self._host_template[:, 9] = e.hosts.mobile
+        # Feature-major buffers of the observation (rows = features); constant rows set once.
+        # float64 like the engine's arrays: mixed-dtype ufuncs with out= are 2-3x slower.
+        self._host_buf = np.zeros((len(HOST_FEATURES), H))
+        self._host_buf[5] = self._ram_cap_n
+        self._host_buf[9] = e.hosts.mobile
+        self._task_buf = np.zeros((len(self.task_features), T))
+        self._frag_buf = np.zeros((len(FRAGMENT_FEATURES), T * F))
+        self._app_onehot_t = np.eye(len(APPLICATIONS))
+        self._split_onehot_t = np.hstack([np.eye(S), np.zeros((S, 1))])
+        # Fragments per (app, split) with a zero column last: split -1 (unsplit) reads 0.
+        self._nfrag_pad = np.hstack([e._nfrag, np.zeros((e._nfrag.shape[0], 1))]).astype(np.float64)
+        self._inv_scales = {k: 1.0 / v for k, v in self.codec.scales.items()}
+        self._inv_hosts = 1.0 / H
         self._inv_ram_cap = 1.0 / e.hosts.ram_mb
         self._inv_disk_cap = 1.0 / e.hosts.disk_mb
         self._inv_slots = 1.0 / (4.0 * e.hosts.cores)
@@ -252,61 +257,75 @@ class SplitPlaceEnv(gym.Env):
         return ram, disk, movable
 
     def _observation(self) -> dict[str, np.ndarray]:
-        e, cfg = self.engine, self.config
-        T, H = e.n_tasks, e.n_hosts
-        sc = self.codec.scales
+        # Hot path: features are written row by row into float64 feature-major buffers
+        # with ``out=`` ufuncs (contiguous, same dtype, no temporaries), then transposed
+        # into fresh C-ordered float32 arrays. Empty fragment slots need no masking: the
+        # engine zeroes a slot's sizes when it frees it. Only features that can leave
+        # [0, 1] by construction are clipped.
+        e = self.engine
+        hb, tb, fb = self._host_buf, self._task_buf, self._frag_buf
+        sc = self._inv_scales
+
+        util = e.host_util
+        hb[0] = util
+        np.multiply(e.ram_used, self._inv_ram_cap, out=hb[1])
+        np.multiply(e.disk_used, self._inv_disk_cap, out=hb[2])
+        hb[3] = e.host_net_util
+        np.subtract(e.hosts.ram_mb, e.ram_used, out=hb[4])
+        hb[4] *= sc["ram_mb"]
+        np.multiply(e.bandwidth, sc["bandwidth_mbps"], out=hb[6])
+        np.multiply(e.latency, sc["latency_s"], out=hb[7])
+        np.multiply(cluster.power_w(util), 1.0 / self._max_power, out=hb[8])
         st = e.frag_state
         running = st == RUNNING
-        util = e.host_util
-        hosts = self._host_template.copy()
-        hosts[:, 0] = util
-        hosts[:, 1] = e.ram_used * self._inv_ram_cap
-        hosts[:, 2] = e.disk_used * self._inv_disk_cap
-        hosts[:, 3] = e.host_net_util
-        hosts[:, 4] = (e.hosts.ram_mb - e.ram_used) * (1.0 / sc["ram_mb"])
-        hosts[:, 6] = e.bandwidth * (1.0 / sc["bandwidth_mbps"])
-        hosts[:, 7] = e.latency * (1.0 / sc["latency_s"])
-        hosts[:, 8] = cluster.power_w(util) * (1.0 / self._max_power)
-        hosts[:, 10] = np.bincount(e.frag_host[running], minlength=H) * self._inv_slots
+        np.multiply(np.bincount(e.frag_host[running], minlength=e.n_hosts), self._inv_slots, out=hb[10])
 
-        invR = 1.0 / sc["response_intervals"]
         act = e.task_active
-        tasks = np.zeros((T, len(self.task_features)), dtype=np.float32)
-        tasks[:, 0] = act
-        tasks[:, 1] = e.task_new
-        tasks[:, 2:5] = self._app_onehot[e.task_app]
-        age = e.t - e.task_arrival
-        tasks[:, 5] = e.task_sla * invR
-        tasks[:, 6] = age * invR
-        tasks[:, 7] = (e.task_sla - age) * invR
-        tasks[:, 8] = e.task_batch * (1.0 / sc["batch"])
-        nfr = e._nfrag[e.task_app, np.maximum(e.task_split, 0)]
-        # Empty or unsplit slots can have nfr == 0 (an app outside the workload): no 0/0.
-        tasks[:, 9] = np.divide(nfr - e.task_left, nfr, out=np.zeros(T), where=(nfr > 0) & (e.task_split >= 0))
-        tasks[:, 10:] = self._split_onehot[e.task_split]
-        tasks[~act] = 0.0
+        tb[0] = act
+        tb[1] = e.task_new
+        self._app_onehot_t.take(e.task_app, axis=1, out=tb[2:5])
+        invR = sc["response_intervals"]
+        np.multiply(e.task_sla, invR, out=tb[5])
+        np.subtract(e.t, e.task_arrival, out=tb[6])
+        tb[6] *= invR
+        np.subtract(tb[5], tb[6], out=tb[7])
+        np.multiply(e.task_batch, sc["batch"], out=tb[8])
+        nfr = self._nfrag_pad[e.task_app, e.task_split]
+        np.subtract(nfr, e.task_left, out=tb[9])
+        tb[9] /= np.maximum(nfr, 1.0)
+        self._split_onehot_t.take(e.task_split, axis=1, out=tb[10:])
+        tb[2:, ~act] = 0.0
+        np.maximum(tb[5:8], 0.0, out=tb[5:8])  # the only task rows that can leave [0, 1]
+        np.minimum(tb[5:8], 1.0, out=tb[5:8])
 
-        frags = np.empty((T * F, len(FRAGMENT_FEATURES)), dtype=np.float32)
-        frags[:, 0:5] = self._state_onehot[st]
-        frags[:, 5] = (e.frag_host + 1) * (1.0 / H)
-        frags[:, 6] = e.frag_work_total * (1.0 / sc["work_s"])
-        frags[:, 7] = e.frag_work / np.maximum(e.frag_work_total, 1e-12)
-        frags[:, 8] = e.frag_ram * (1.0 / sc["ram_mb"])
-        frags[:, 9] = e.frag_disk * (1.0 / sc["disk_mb"])
-        frags[:, 10] = (e.frag_in_mb + e.frag_out_mb) * (1.0 / sc["data_mb"])
-        frags[st == 0, 5:] = 0.0
+        fb[0] = st != 0
+        fb[1] = st == BLOCKED
+        fb[2] = st == READY
+        fb[3] = running
+        fb[4] = st == DONE
+        np.add(e.frag_host, 1, out=fb[5])
+        fb[5] *= self._inv_hosts
+        np.multiply(e.frag_work_total, sc["work_s"], out=fb[6])
+        np.divide(e.frag_work, np.maximum(e.frag_work_total, 1e-12), out=fb[7])
+        np.multiply(e.frag_ram, sc["ram_mb"], out=fb[8])
+        np.multiply(e.frag_disk, sc["disk_mb"], out=fb[9])
+        np.add(e.frag_in_mb, e.frag_out_mb, out=fb[10])
+        fb[10] *= sc["data_mb"]
+        np.minimum(fb[8:10], 1.0, out=fb[8:10])  # a fragment larger than every host (odd configs)
 
         glob = np.array([
-            e.t / cfg.max_episode_steps,
-            e.backlog / T,
-            np.count_nonzero(st == READY) / (T * F),
-            util.sum() / H,
+            e.t / self.config.max_episode_steps,
+            e.backlog / e.n_tasks,
+            fb[2].sum() / e.n_frags,
+            util.sum() / e.n_hosts,
             self._last_energy / e.max_energy_j,
-        ], dtype=np.float32)
-        for part in (hosts, tasks, frags, glob):  # clip to [0, 1] with two raw ufunc calls
-            np.maximum(part, 0.0, out=part)
-            np.minimum(part, 1.0, out=part)
-        return {"hosts": hosts, "tasks": tasks, "fragments": frags, "globals": glob}
+        ])
+        np.maximum(hb, 0.0, out=hb)
+        np.minimum(hb, 1.0, out=hb)
+        np.minimum(glob, 1.0, out=glob)
+        f32 = np.float32
+        return {"hosts": np.ascontiguousarray(hb.T, dtype=f32), "tasks": np.ascontiguousarray(tb.T, dtype=f32),
+                "fragments": np.ascontiguousarray(fb.T, dtype=f32), "globals": glob.astype(f32)}
 
     def _info(self, res) -> dict[str, Any]:
         e = self.engine

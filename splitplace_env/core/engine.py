@@ -119,7 +119,7 @@ class EdgeEngine:
         # Largest single-fragment demands: the observation's scales.
         self.ram_scale = float(self.hosts.ram_mb.max())
         self.disk_scale = float(self.hosts.disk_mb.max())
-        self.work_scale = float(self._work.max() * max(int(b.max()) for b in batches))
+        self.work_scale = float(self._work.max() * max(int(b.max()) for b in batches) * cfg.compute_scale)
         self._live = None
         self._seeded = False
 
@@ -411,6 +411,9 @@ class EdgeEngine:
         frag_idx = (fin[:, None] * F + np.arange(F)[None, :]).ravel()
         self.frag_state[frag_idx] = EMPTY
         self.frag_host[frag_idx] = -1
+        for arr in (self.frag_work, self.frag_work_total, self.frag_ram, self.frag_disk,
+                    self.frag_in_mb, self.frag_out_mb):  # empty slots read as zeros
+            arr[frag_idx] = 0.0
         self.n_finished_total += fin.size
         return out
 

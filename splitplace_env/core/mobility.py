@@ -83,34 +83,38 @@ class RandomWaypointMobility(StaticMobility):
         out = super()._chunk(t0, k)
         if t0 == 0:  # interval 0 starts at the start positions
             out[0, self._idx] = self._pos
-            k_move, first = k - 1, 1
+            out[1:, self._idx] = self._walk(k - 1)
         else:
-            k_move, first = k, 0
-        for i in range(self._idx.size):
-            path = self._walk(i, k_move)
-            out[first:, self._idx[i]] = path
+            out[:, self._idx] = self._walk(k)
         return out
 
-    def _walk(self, i: int, k: int) -> np.ndarray:
-        """Positions of mobile host i after 1..k intervals; advances its state."""
-        need = self._speed[i] * self.interval_s * k
-        points = [self._pos[i], self._target[i]]
-        total = float(np.hypot(*(points[1] - points[0])))
-        while total < need:  # draw waypoints until the walk covers the chunk
-            more = self._rng.uniform(0.0, AREA_M, size=(16, 2))
-            legs = np.hypot(*(np.diff(np.vstack([points[-1], more]), axis=0)).T)
-            points.extend(more)
-            total += float(legs.sum())
-        pts = np.vstack(points)
-        cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
-        s = self._speed[i] * self.interval_s * np.arange(1, k + 1)
-        leg = np.minimum(np.searchsorted(cum, s, side="right") - 1, len(pts) - 2)
-        frac = (s - cum[leg]) / np.maximum(cum[leg + 1] - cum[leg], 1e-12)
-        path = pts[leg] + (pts[leg + 1] - pts[leg]) * frac[:, None]
-        if k:
-            self._pos[i] = path[-1]
-            self._target[i] = pts[leg[-1] + 1]
-        return path
+    def _walk(self, k: int) -> np.ndarray:
+        """(k, m, 2) positions of the m mobile hosts after 1..k intervals; advances their state.
+
+        All hosts at once: waypoints are drawn in blocks until every host's path is
+        long enough, then each host's position at distance ``speed * interval * j``
+        is read off its piecewise-linear path.
+        """
+        m = self._idx.size
+        if m == 0 or k == 0:
+            return np.zeros((k, m, 2))
+        need = self._speed * self.interval_s * k
+        pts = np.concatenate([self._pos[:, None], self._target[:, None]], axis=1)     # (m, 2, 2)
+        while True:
+            cum = np.concatenate([np.zeros((m, 1)), np.cumsum(np.hypot(*np.moveaxis(np.diff(pts, axis=1), 2, 0)), axis=1)], axis=1)
+            if np.all(cum[:, -1] >= need):
+                break
+            pts = np.concatenate([pts, self._rng.uniform(0.0, AREA_M, size=(m, 16, 2))], axis=1)
+        s = self._speed[:, None] * self.interval_s * np.arange(1, k + 1)[None, :]       # (m, k)
+        leg = np.minimum((cum[:, None, :] <= s[:, :, None]).sum(axis=2) - 1, pts.shape[1] - 2)
+        rows = np.arange(m)[:, None]
+        start, end = pts[rows, leg], pts[rows, leg + 1]                                 # (m, k, 2)
+        c0, c1 = cum[rows, leg], cum[rows, leg + 1]
+        frac = (s - c0) / np.maximum(c1 - c0, 1e-12)
+        path = start + (end - start) * frac[..., None]
+        self._pos = path[:, -1].copy()
+        self._target = end[:, -1].copy()
+        return np.swapaxes(path, 0, 1)
 
 
 class TraceMobility(StaticMobility):
