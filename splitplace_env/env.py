@@ -115,8 +115,8 @@ class SplitPlaceEnv(gym.Env):
         self.engine = EdgeEngine(self.config)
         e, cfg = self.engine, self.config
         T, H, S = e.n_tasks, e.n_hosts, e.n_splits
-        self._max_batch = float(max(int(b.max()) for b in e._batch_choices))
-        self._data_scale = float(self._max_batch * max(e._in.max(), e._out.max()) * cfg.transfer_compression * 2)
+        self._max_batch = float(max(int(b.max()) for b in e.batch_choices))
+        self._data_scale = float(self._max_batch * max(e.split_in.max(), e.split_out.max()) * cfg.transfer_compression * 2)
         self.codec = ActionCodec(T, H, cfg.split_modes, scales={
             "ram_mb": e.ram_scale, "disk_mb": e.disk_scale, "work_s": e.work_scale,
             "data_mb": self._data_scale, "response_intervals": cfg.response_norm,
@@ -148,7 +148,7 @@ class SplitPlaceEnv(gym.Env):
         self._app_onehot_t = np.eye(len(APPLICATIONS))
         self._split_onehot_t = np.hstack([np.eye(S), np.zeros((S, 1))])
         # Fragments per (app, split) with a zero column last: split -1 (unsplit) reads 0.
-        self._nfrag_pad = np.hstack([e._nfrag, np.zeros((e._nfrag.shape[0], 1))]).astype(np.float64)
+        self._nfrag_pad = np.hstack([e.split_nfrag, np.zeros((e.split_nfrag.shape[0], 1))]).astype(np.float64)
         self._inv_scales = {k: 1.0 / v for k, v in self.codec.scales.items()}
         self._inv_hosts = 1.0 / H
         self._inv_ram_cap = 1.0 / e.hosts.ram_mb
@@ -247,8 +247,8 @@ class SplitPlaceEnv(gym.Env):
             a, b = e.task_app[new][:, None], e.task_batch[new][:, None]
             s = np.arange(e.n_splits)[None, :]
             r, d, _, _ = e.demands(a, s, b)                                     # (m, S, F)
-            n = e._nfrag[a, s]                                                  # (m, S)
-            ready = np.arange(F) < np.where(e._chain[a, s], 1, n)[..., None]    # (m, S, F)
+            n = e.split_nfrag[a, s]                                                  # (m, S)
+            ready = np.arange(F) < np.where(e.split_chain[a, s], 1, n)[..., None]    # (m, S, F)
             idx = (new[:, None] * F + np.arange(F)).ravel()
             ram, disk, movable = ram.copy(), disk.copy(), movable.copy()
             ram[idx] = np.where(ready, r, 0.0).max(axis=1).ravel()

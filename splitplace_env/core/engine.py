@@ -83,25 +83,29 @@ class EdgeEngine:
         self.n_frags = cfg.max_tasks * F
         self.n_splits = cfg.n_splits
 
-        # Per (application index, split index) fragment tables, padded to F.
+        # Per (application index, split index) fragment tables, padded to F (public,
+        # read-only: the env shell and the per-decision view compute demands from them):
+        # split_nfrag fragments, split_chain precedence, and per fragment split_work
+        # (single-core s/sample), split_weights (MB), split_in / split_out / split_peak
+        # (MB/sample).
         A, S = len(APPLICATIONS), self.n_splits
         tables = fragment_tables(doc, cfg.applications, cfg.split_modes)
-        self._nfrag = np.zeros((A, S), dtype=np.int64)
-        self._chain = np.zeros((A, S), dtype=bool)
-        self._work = np.zeros((A, S, F))
-        self._weights = np.zeros((A, S, F))
-        self._in = np.zeros((A, S, F))
-        self._out = np.zeros((A, S, F))
-        self._peak = np.zeros((A, S, F))
+        self.split_nfrag = np.zeros((A, S), dtype=np.int64)
+        self.split_chain = np.zeros((A, S), dtype=bool)
+        self.split_work = np.zeros((A, S, F))
+        self.split_weights = np.zeros((A, S, F))
+        self.split_in = np.zeros((A, S, F))
+        self.split_out = np.zeros((A, S, F))
+        self.split_peak = np.zeros((A, S, F))
         for (app, mode), t in tables.items():
             a, s = APPLICATIONS.index(app), cfg.split_modes.index(mode)
             n = t.n_fragments
-            self._nfrag[a, s], self._chain[a, s] = n, t.chain
-            self._work[a, s, :n] = t.work_s_per_sample
-            self._weights[a, s, :n] = t.weights_mb
-            self._in[a, s, :n] = t.in_mb_per_sample
-            self._out[a, s, :n] = t.out_mb_per_sample
-            self._peak[a, s, :n] = t.peak_mb_per_sample
+            self.split_nfrag[a, s], self.split_chain[a, s] = n, t.chain
+            self.split_work[a, s, :n] = t.work_s_per_sample
+            self.split_weights[a, s, :n] = t.weights_mb
+            self.split_in[a, s, :n] = t.in_mb_per_sample
+            self.split_out[a, s, :n] = t.out_mb_per_sample
+            self.split_peak[a, s, :n] = t.peak_mb_per_sample
         # Which accuracy column each split mode reads.
         self._acc_col = np.array([ACCURACY_MODES.index(m if m in ACCURACY_MODES else "layer")
                                   for m in cfg.split_modes])
@@ -112,14 +116,14 @@ class EdgeEngine:
             e = doc["applications"][app]
             acc[a] = [e["accuracy"][m] for m in ACCURACY_MODES]
             batches[a] = np.array(e["batch_choices"], dtype=np.int64)
-        self._acc_table, self._batch_choices = acc, batches
+        self._acc_table, self.batch_choices = acc, batches
 
         self.max_energy_j = cluster.max_energy_j(self.n_hosts, cfg.interval_s)
         self.idle_energy_j = cluster.idle_energy_j(self.n_hosts, cfg.interval_s)
         # Largest single-fragment demands: the observation's scales.
         self.ram_scale = float(self.hosts.ram_mb.max())
         self.disk_scale = float(self.hosts.disk_mb.max())
-        self.work_scale = float(self._work.max() * max(int(b.max()) for b in batches) * cfg.compute_scale)
+        self.work_scale = float(self.split_work.max() * max(int(b.max()) for b in batches) * cfg.compute_scale)
         self._live = None
         self._seeded = False
 
@@ -128,7 +132,7 @@ class EdgeEngine:
         """Starts a new episode; ``seed`` fixes every random stream."""
         ss = np.random.SeedSequence(seed)
         wl_ss, mob_ss, acc_ss, live_ss = ss.spawn(4)
-        self.workload = Workload(self.cfg, self._acc_table, self._batch_choices,
+        self.workload = Workload(self.cfg, self._acc_table, self.batch_choices,
                                  np.random.default_rng(wl_ss), np.random.default_rng(acc_ss))
         self.mobility = make_mobility(self.cfg.mobility, self.n_hosts, self.hosts.mobile,
                                       np.random.default_rng(mob_ss), self.cfg.interval_s)
@@ -221,13 +225,13 @@ class EdgeEngine:
             ignored += int(bad.sum())
             s = np.where(bad, 0, s)
         a, b = self.task_app[new], self.task_batch[new]
-        n = self._nfrag[a, s]
+        n = self.split_nfrag[a, s]
         j = np.arange(F)
         exists = j[None, :] < n[:, None]
-        state = np.where(self._chain[a, s][:, None] & (j[None, :] > 0), BLOCKED, READY)
+        state = np.where(self.split_chain[a, s][:, None] & (j[None, :] > 0), BLOCKED, READY)
         idx = (new[:, None] * F + j[None, :]).ravel()
         ram, disk, in_mb, out_mb = self.demands(a, s, b)
-        work = self._work[a, s] * (b * self.cfg.compute_scale)[:, None]
+        work = self.split_work[a, s] * (b * self.cfg.compute_scale)[:, None]
         self.frag_state[idx] = np.where(exists, state, EMPTY).ravel()
         self.frag_host[idx] = -1
         self.frag_work[idx] = work.ravel()
@@ -252,10 +256,10 @@ class EdgeEngine:
         cfg = self.cfg
         b = np.asarray(b)[..., None]
         comp = b * cfg.transfer_compression
-        w = self._weights[a, s]
-        ram = cfg.runtime_overhead_mb + w + np.minimum(b, cfg.stream_chunk_samples) * self._peak[a, s]
-        in_mb = self._in[a, s] * comp
-        out_mb = self._out[a, s] * comp
+        w = self.split_weights[a, s]
+        ram = cfg.runtime_overhead_mb + w + np.minimum(b, cfg.stream_chunk_samples) * self.split_peak[a, s]
+        in_mb = self.split_in[a, s] * comp
+        out_mb = self.split_out[a, s] * comp
         return ram, w + in_mb + out_mb, in_mb, out_mb
 
     def _apply_placements(self, hosts: np.ndarray) -> tuple[int, int, int, int]:
