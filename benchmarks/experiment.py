@@ -57,6 +57,21 @@ def check_agents(names: Sequence[str]) -> None:
             raise SystemExit(f"unknown agent {name!r}; known: {', '.join(sorted(known))}")
 
 
+def resolve_run(args: argparse.Namespace, *, default_seeds: int, default_intervals: int, quick_seeds: int,
+                quick_intervals: int, base_name: str) -> tuple[list[str], list[int], int, str]:
+    """Agents, seeds, intervals and output name from the common options.
+
+    ``--quick`` replaces the seed and interval counts the user left at their
+    defaults and writes ``<base_name>_quick.*``.
+    """
+    seeds_n = quick_seeds if args.quick and args.seeds == default_seeds else args.seeds
+    intervals = quick_intervals if args.quick and args.intervals == default_intervals else args.intervals
+    name = args.name or (f"{base_name}_quick" if args.quick else base_name)
+    agents = agent_list(args.agents, args.only)
+    check_agents(agents)
+    return agents, list(range(args.seed_offset, args.seed_offset + seeds_n)), intervals, name
+
+
 def add_experiment_arguments(parser: argparse.ArgumentParser, *, seeds: int, intervals: int) -> None:
     """Options common to Table 1 and Figure 4."""
     parser.add_argument("--agents", nargs="+", default=[], metavar="NAME",

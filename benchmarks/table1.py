@@ -24,7 +24,7 @@ import os
 from typing import Any, Sequence
 
 from benchmarks import plots, report
-from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, agent_list, check_agents,
+from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, resolve_run,
                                    format_duration, run_experiment)
 from benchmarks.jobs import Runner
 from benchmarks.paper import PAPER_TABLE1, RESULTS_DIR
@@ -87,12 +87,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; prints the table and the files written."""
     args = build_parser(prog or "python -m benchmarks.table1").parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    seeds_n = QUICK_SEEDS if args.quick and args.seeds == DEFAULT_SEEDS else args.seeds
-    intervals = QUICK_INTERVALS if args.quick and args.intervals == DEFAULT_INTERVALS else args.intervals
-    name = args.name or ("table1_quick" if args.quick else "table1")
-    agents = agent_list(args.agents, args.only)
-    check_agents(agents)
-    seeds = list(range(args.seed_offset, args.seed_offset + seeds_n))
+    agents, seeds, intervals, name = resolve_run(
+        args, default_seeds=DEFAULT_SEEDS, default_intervals=DEFAULT_INTERVALS, quick_seeds=QUICK_SEEDS,
+        quick_intervals=QUICK_INTERVALS, base_name="table1")
     print(f"Table 1: {len(agents)} agents x {len(seeds)} seeds x {intervals} intervals on {args.env}")
     result = run_table1(agents, seeds, intervals, scenario=args.env, out_dir=args.out_dir, name=name,
                         workers=args.workers, use_ray=args.ray, ray_address=args.ray_address,

@@ -17,7 +17,7 @@ import os
 from typing import Sequence
 
 from benchmarks import plots, report
-from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, agent_list, check_agents,
+from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, resolve_run,
                                    format_duration, run_experiment)
 from benchmarks.jobs import Runner
 from benchmarks.paper import RESULTS_DIR, WORKLOAD_ENVS
@@ -75,12 +75,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; prints one table per workload."""
     args = build_parser(prog or "python -m benchmarks.workloads").parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    seeds_n = QUICK_SEEDS if args.quick and args.seeds == DEFAULT_SEEDS else args.seeds
-    intervals = QUICK_INTERVALS if args.quick and args.intervals == DEFAULT_INTERVALS else args.intervals
-    name = args.name or ("workloads_quick" if args.quick else "workloads")
-    agents = agent_list(args.agents, args.only)
-    check_agents(agents)
-    seeds = list(range(args.seed_offset, args.seed_offset + seeds_n))
+    agents, seeds, intervals, name = resolve_run(
+        args, default_seeds=DEFAULT_SEEDS, default_intervals=DEFAULT_INTERVALS, quick_seeds=QUICK_SEEDS,
+        quick_intervals=QUICK_INTERVALS, base_name="workloads")
     scenarios = [WORKLOAD_ENVS[w] for w in args.workloads]
     print(f"Figure 4: {len(agents)} agents x {len(seeds)} seeds x {intervals} intervals x {len(scenarios)} workloads")
     result = run_workloads(agents, seeds, intervals, scenarios=scenarios, out_dir=args.out_dir, name=name,
