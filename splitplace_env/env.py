@@ -275,7 +275,7 @@ class SplitPlaceEnv(gym.Env):
         hb[4] *= sc["ram_mb"]
         np.multiply(e.bandwidth, sc["bandwidth_mbps"], out=hb[6])
         np.multiply(e.latency, sc["latency_s"], out=hb[7])
-        np.multiply(cluster.power_w(util), 1.0 / self._max_power, out=hb[8])
+        np.multiply(e.host_power_w, 1.0 / self._max_power, out=hb[8])
         st = e.frag_state
         running = st == RUNNING
         np.multiply(np.bincount(e.frag_host[running], minlength=e.n_hosts), self._inv_slots, out=hb[10])

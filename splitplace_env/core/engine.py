@@ -176,6 +176,7 @@ class EdgeEngine:
         self.disk_used = np.zeros(H)
         self.host_util = np.zeros(H)
         self.host_net_util = np.zeros(H)
+        self.host_power_w = cluster.power_w(self.host_util)  # of the last interval
         self._link_t0 = -1
         self._update_links()
         self._admit()
@@ -196,7 +197,8 @@ class EdgeEngine:
         ignored += ign
         util = self._run_interval()
         finished = self._complete()
-        energy = float(np.sum(cluster.power_w(util)) * self.cfg.interval_s)
+        self.host_power_w = cluster.power_w(util)
+        energy = float(self.host_power_w.sum() * self.cfg.interval_s)
         rewards = metrics.interval_reward(finished, energy, self.max_energy_j, self.cfg)
         self.t += 1
         self._update_links()
