@@ -15,6 +15,8 @@ After every step of random (unmasked or masked) action sequences:
 
 from __future__ import annotations
 
+import os
+
 import copy
 import math
 
@@ -22,6 +24,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from hypothesis import given, settings
+
+#: Examples per property test; raise it for a deeper local run (150 passed on 2026-11-28).
+N_EXAMPLES = int(os.environ.get("SPLITPLACE_HYPOTHESIS_EXAMPLES", "15"))
 from hypothesis import strategies as st
 
 from splitplace_env.config import APPLICATIONS, SPLIT_MODES
@@ -195,14 +200,14 @@ def _run(cfg: dict, seed: int, masked: bool, n_steps: int, masked_action, mask_s
 
 
 # --------------------------------------------------------------------------- properties
-@settings(max_examples=15)
+@settings(max_examples=N_EXAMPLES)
 @given(cfg=CONFIGS, seed=st.integers(0, 2**31 - 1))
 def test_invariants_random_configs_unmasked(cfg: dict, seed: int, masked_action) -> None:
     """Invariants hold under random unmasked actions for random configurations."""
     _run(cfg, seed, masked=False, n_steps=30, masked_action=masked_action)
 
 
-@settings(max_examples=15)
+@settings(max_examples=N_EXAMPLES)
 @given(cfg=CONFIGS, seed=st.integers(0, 2**31 - 1))
 def test_invariants_random_configs_masked(cfg: dict, seed: int, masked_action) -> None:
     """Invariants hold under random masked actions for random configurations."""
