@@ -25,12 +25,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-#: Examples per property test; raise it for a deeper local run (150 passed on 2026-11-28).
-N_EXAMPLES = int(os.environ.get("SPLITPLACE_HYPOTHESIS_EXAMPLES", "15"))
 from hypothesis import strategies as st
 
 from splitplace_env.config import APPLICATIONS, SPLIT_MODES
 from splitplace_env.core.metrics import REWARD_RANGE
+
+#: Examples per property test; raise it for a deeper local run (150 passed on 2026-11-28).
+N_EXAMPLES = int(os.environ.get("SPLITPLACE_HYPOTHESIS_EXAMPLES", "15"))
 
 F = 5
 
