@@ -15,16 +15,14 @@ After every step of random (unmasked or masked) action sequences:
 
 from __future__ import annotations
 
-import os
-
 import copy
 import math
+import os
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from hypothesis import given, settings
-
 from hypothesis import strategies as st
 
 from splitplace_env.config import APPLICATIONS, SPLIT_MODES
