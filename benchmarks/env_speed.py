@@ -8,7 +8,8 @@ Run ``python -m benchmarks.env_speed`` (``--quick`` for a short run). Two measur
    the current ``action_masks()``; CartPole: ``action_space.sample()``), and only
    ``env.step`` is timed. Resets happen outside the timing. The report gives the
    median over blocks of the mean step time and the ratio SplitPlace / CartPole
-   (target <= 10).
+   (target <= 10), once per engine backend: the compiled ``numba`` default and the
+   ``numpy`` reference.
 2. **Scaling.** ``SplitPlace-v0`` with H in {16, 64, 256, 1024} hosts,
    ``arrival_rate = 6 H / 16`` and ``max_tasks = 4 H``, stepped with random masked
    actions after a warm-up that fills the cluster: time per step and per host,
@@ -89,7 +90,7 @@ def _timed_block(env: gym.Env, n_steps: int, next_action, state: dict) -> np.nda
 
 
 def compare_with_cartpole(blocks: int = 9, steps_per_block: int = 300, seed: int = 0,
-                          env_id: str = "SplitPlace-v0") -> dict[str, Any]:
+                          env_id: str = "SplitPlace-v0", backend: str = "auto") -> dict[str, Any]:
     """Interleaved timing of ``env_id`` and CartPole-v1 in the same process.
 
     Args:
@@ -97,6 +98,7 @@ def compare_with_cartpole(blocks: int = 9, steps_per_block: int = 300, seed: int
         steps_per_block: steps per block and env.
         seed: reset and action seed.
         env_id: the SplitPlace id to time.
+        backend: the engine backend (``SplitPlaceConfig.backend``).
 
     Returns:
         Per env: the median over blocks of the block's mean step time (throughput)
@@ -104,7 +106,8 @@ def compare_with_cartpole(blocks: int = 9, steps_per_block: int = 300, seed: int
         a shared machine); both ratios; the per-block values and the target. The
         headline ``ratio`` is the mean-based one.
     """
-    sp = gym.make(env_id)
+    sp = gym.make(env_id, backend=backend)
+    backend = sp.unwrapped.engine.backend  # "auto" resolved
     cp = gym.make("CartPole-v1")
     rng = np.random.default_rng(seed)
     sp_state, cp_state = {"seed": seed}, {"seed": seed}
@@ -131,6 +134,7 @@ def compare_with_cartpole(blocks: int = 9, steps_per_block: int = 300, seed: int
         "cartpole_median_step_s": cp_step_med,
         "ratio_median_step": sp_step_med / cp_step_med,
         "env_id": env_id,
+        "backend": backend,
         "splitplace_step_s": sp_med,
         "cartpole_step_s": cp_med,
         "splitplace_steps_per_s": 1.0 / sp_med,
@@ -146,7 +150,7 @@ def compare_with_cartpole(blocks: int = 9, steps_per_block: int = 300, seed: int
 
 
 def scaling(hosts: Sequence[int] = DEFAULT_HOSTS, warmup: int = 20, steps: int = 40, seed: int = 0,
-            env_id: str = "SplitPlace-v0") -> dict[str, Any]:
+            env_id: str = "SplitPlace-v0", backend: str = "auto") -> dict[str, Any]:
     """Step time of ``env_id`` as the cluster grows (arrivals and slots scale with it).
 
     Args:
@@ -155,6 +159,7 @@ def scaling(hosts: Sequence[int] = DEFAULT_HOSTS, warmup: int = 20, steps: int =
         steps: timed steps per size (the median step time is reported).
         seed: reset and action seed.
         env_id: the SplitPlace id to scale.
+        backend: the engine backend.
 
     Returns:
         ``rows`` (one per size: hosts, arrival_rate, max_tasks, step_s median, mean,
@@ -163,7 +168,7 @@ def scaling(hosts: Sequence[int] = DEFAULT_HOSTS, warmup: int = 20, steps: int =
     rows = []
     for h in hosts:
         rate, slots = 6.0 * h / 16.0, 4 * h
-        env = gym.make(env_id, n_hosts=h, arrival_rate=rate, max_tasks=slots)
+        env = gym.make(env_id, n_hosts=h, arrival_rate=rate, max_tasks=slots, backend=backend)
         rng = np.random.default_rng(seed)
         state = {"seed": seed}
         env.reset(seed=seed)
@@ -195,8 +200,9 @@ def scaling(hosts: Sequence[int] = DEFAULT_HOSTS, warmup: int = 20, steps: int =
 
 def measure(blocks: int = 9, steps_per_block: int = 300, hosts: Sequence[int] = DEFAULT_HOSTS,
             scale_warmup: int = 20, scale_steps: int = 40, seed: int = 0,
-            env_id: str = "SplitPlace-v0") -> dict[str, Any]:
-    """Runs both measurements.
+            env_id: str = "SplitPlace-v0", backends: Sequence[str] = ("numba", "numpy")) -> dict[str, Any]:
+    """Runs both measurements: the CartPole comparison once per backend (the first
+    one is the headline and the one scaled).
 
     Args:
         blocks: interleaved SplitPlace/CartPole block pairs.
@@ -206,17 +212,26 @@ def measure(blocks: int = 9, steps_per_block: int = 300, hosts: Sequence[int] = 
         scale_steps: timed steps per size.
         seed: the seed.
         env_id: the SplitPlace id.
+        backends: engine backends to compare with CartPole ("numba", "numpy"; a
+            backend that is not installed is skipped).
 
     Returns:
-        ``{"cartpole": compare_with_cartpole(...), "scaling": scaling(...), "machine": ...}``.
+        ``{"cartpole": compare_with_cartpole(...) of the first backend, "backends":
+        [one such dict per backend], "scaling": scaling(...), "machine": ...}``.
     """
+    from splitplace_env.core import kernels
+
+    backends = [b for b in backends if b != "numba" or kernels.AVAILABLE] or ["numpy"]
+    per_backend = [compare_with_cartpole(blocks, steps_per_block, seed, env_id, b) for b in backends]
     out: dict[str, Any] = {
         "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip(),
         "load_average": os.getloadavg()[0],
         "cpus": os.cpu_count(),
-        "cartpole": compare_with_cartpole(blocks, steps_per_block, seed, env_id),
+        "cartpole": per_backend[0],
+        "backends": per_backend,
     }
-    out["scaling"] = scaling(hosts, scale_warmup, scale_steps, seed, env_id) if hosts else {"rows": []}
+    out["scaling"] = (scaling(hosts, scale_warmup, scale_steps, seed, env_id, backends[0]) if hosts
+                      else {"rows": []})
     return out
 
 
@@ -233,22 +248,32 @@ def _table(result: dict[str, Any]) -> str:
         "",
         f"## {c['env_id']} vs CartPole-v1 ({c['blocks']} interleaved blocks x {c['steps_per_block']} steps, medians)",
         "",
-        "| env | mean step (us) | steps/s | median step (us) |",
-        "|---|---:|---:|---:|",
-        f"| {c['env_id']} | {1e6 * c['splitplace_step_s']:.1f} | {c['splitplace_steps_per_s']:.0f} | "
-        f"{1e6 * c['splitplace_median_step_s']:.1f} |",
-        f"| CartPole-v1 | {1e6 * c['cartpole_step_s']:.1f} | {c['cartpole_steps_per_s']:.0f} | "
-        f"{1e6 * c['cartpole_median_step_s']:.1f} |",
+        "Each backend is timed against its own interleaved CartPole-v1 blocks; the ratio is the figure "
+        "to compare across runs and machines.",
         "",
-        f"Ratio SplitPlace / CartPole step time: **{c['ratio']:.1f}** from block means, "
-        f"{c['ratio_median_step']:.1f} from per-step medians (target <= {c['target_ratio']:.0f}: "
-        f"{'met' if c['meets_target'] else 'NOT met'}).",
+        "| env | backend | mean step (us) | steps/s | median step (us) | ratio (means) | ratio (medians) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for b in result.get("backends", [c]):
+        lines += [
+            f"| {b['env_id']} | {b.get('backend', '')} | {1e6 * b['splitplace_step_s']:.1f} | "
+            f"{b['splitplace_steps_per_s']:.0f} | {1e6 * b['splitplace_median_step_s']:.1f} | "
+            f"{b['ratio']:.1f} | {b['ratio_median_step']:.1f} |",
+            f"| CartPole-v1 | | {1e6 * b['cartpole_step_s']:.1f} | {b['cartpole_steps_per_s']:.0f} | "
+            f"{1e6 * b['cartpole_median_step_s']:.1f} | 1 | 1 |",
+        ]
+    lines += [
+        "",
+        f"Ratio SplitPlace / CartPole step time ({c.get('backend', 'default')} backend, the default): "
+        f"**{c['ratio']:.1f}** from block means, {c['ratio_median_step']:.1f} from per-step medians "
+        f"(target <= {c['target_ratio']:.0f}: {'met' if c['meets_target'] else 'NOT met'}).",
     ]
     s = result["scaling"]
     if s["rows"]:
         lines += [
             "",
-            "## Scaling (arrival_rate = 6 H / 16, max_tasks = 4 H; median step time after warm-up)",
+            f"## Scaling ({c.get('backend', 'default')} backend; arrival_rate = 6 H / 16, max_tasks = 4 H; "
+            "median step time after warm-up)",
             "",
             "| hosts | arrival rate | task slots | step time (ms) | per host (us) | growth / linear |",
             "|---:|---:|---:|---:|---:|---:|",
@@ -279,9 +304,11 @@ def write_results(result: dict[str, Any], out_dir: Path = RESULTS_DIR) -> tuple[
         w = csv.writer(fh)
         w.writerow(["measurement", "env", "hosts", "arrival_rate", "max_tasks", "step_s", "steps_per_s",
                     "median_step_s", "per_host_s", "ratio_vs_cartpole", "ratio_median_step", "growth_vs_linear"])
-        w.writerow(["vs_cartpole", c["env_id"], "", "", "", f"{c['splitplace_step_s']:.6e}",
-                    f"{c['splitplace_steps_per_s']:.1f}", f"{c['splitplace_median_step_s']:.6e}", "",
-                    f"{c['ratio']:.3f}", f"{c['ratio_median_step']:.3f}", ""])
+        for b in result.get("backends", [c]):
+            w.writerow(["vs_cartpole", f"{b['env_id']} ({b.get('backend', '')})", "", "", "",
+                        f"{b['splitplace_step_s']:.6e}", f"{b['splitplace_steps_per_s']:.1f}",
+                        f"{b['splitplace_median_step_s']:.6e}", "", f"{b['ratio']:.3f}",
+                        f"{b['ratio_median_step']:.3f}", ""])
         w.writerow(["vs_cartpole", "CartPole-v1", "", "", "", f"{c['cartpole_step_s']:.6e}",
                     f"{c['cartpole_steps_per_s']:.1f}", f"{c['cartpole_median_step_s']:.6e}", "", "1.000", "1.000", ""])
         for r in result["scaling"]["rows"]:
@@ -310,13 +337,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--scale-steps", type=int, default=40, help="timed steps per size (default 40)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-id", default="SplitPlace-v0")
+    p.add_argument("--backends", nargs="+", default=["numba", "numpy"], choices=["numba", "numpy"],
+                   help="engine backends to time against CartPole (default: both; the first is scaled)")
     p.add_argument("--quick", action="store_true", help="3 blocks x 100 steps, sizes 16 and 64")
     p.add_argument("--out-dir", type=Path, default=RESULTS_DIR)
     args = p.parse_args(argv)
     if args.quick:
         args.blocks, args.steps, args.hosts, args.scale_warmup, args.scale_steps = 3, 100, [16, 64], 10, 15
     result = measure(args.blocks, args.steps, args.hosts, args.scale_warmup, args.scale_steps, args.seed,
-                     args.env_id)
+                     args.env_id, args.backends)
     write_results(result, args.out_dir)
     print(_table(result))
     return result

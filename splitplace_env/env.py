@@ -10,7 +10,7 @@ from gymnasium import spaces
 
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
-from splitplace_env.core import cluster, network
+from splitplace_env.core import cluster, kernels, network
 from splitplace_env.core.engine import _EMPTY_FINISHED, BLOCKED, DONE, READY, RUNNING, EdgeEngine, _nonzero
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.records import Records
@@ -154,6 +154,7 @@ class SplitPlaceEnv(gym.Env):
         self._inv_ram_cap = 1.0 / e.hosts.ram_mb
         self._inv_disk_cap = 1.0 / e.hosts.disk_mb
         self._inv_slots = 1.0 / (4.0 * e.hosts.cores)
+        self._obs_n_on = np.zeros(H, dtype=np.int64)  # work array of the compiled observation
         self._last_energy = 0.0
         self._last_step = None
 
@@ -163,6 +164,15 @@ class SplitPlaceEnv(gym.Env):
         if seed is None:  # draw an episode seed from the env's own generator
             seed = int(self.np_random.integers(2**63 - 1))
         self.engine.reset(seed)
+        e, sc = self.engine, self._inv_scales
+        # The compiled observation's arguments that stay the same objects all episode.
+        self._obs_args = (
+            sc["response_intervals"], sc["batch"], sc["work_s"], sc["ram_mb"], sc["disk_mb"], sc["data_mb"],
+            sc["bandwidth_mbps"], sc["latency_s"], 1.0 / self._max_power, self._inv_hosts, e.hosts.ram_mb,
+            self._inv_ram_cap, self._inv_disk_cap, self._ram_cap_n, e.hosts.mobile, self._inv_slots,
+            self._nfrag_pad, self._obs_n_on, e.ram_used, e.disk_used, e.task_active, e.task_new, e.task_app,
+            e.task_sla, e.task_arrival, e.task_batch, e.task_split, e.task_left, e.frag_state, e.frag_host,
+            e.frag_work, e.frag_work_total, e.frag_ram, e.frag_disk, e.frag_in_mb, e.frag_out_mb)
         self._last_energy = self.engine.idle_energy_j
         self._last_step = None
         return self._observation(), self._info(None)
@@ -230,7 +240,7 @@ class SplitPlaceEnv(gym.Env):
             if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
                 raise ValueError("action must hold finite integer values (see env.codec), "
                                  f"got non-integral or out-of-range floats of dtype {a.dtype}")
-        return a.astype(np.int64, copy=False)
+        return np.ascontiguousarray(a, dtype=np.int64)  # one layout and dtype: one compiled kernel
 
     def _placement_demands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """RAM and disk demand of every fragment slot and whether it can move now.
@@ -257,7 +267,22 @@ class SplitPlaceEnv(gym.Env):
         return ram, disk, movable
 
     def _observation(self) -> dict[str, np.ndarray]:
-        # Hot path: features are written row by row into float64 feature-major buffers
+        e = self.engine
+        if e.backend == "numpy":
+            return self._observation_numpy()
+        T, H = e.n_tasks, e.n_hosts
+        obs = {"hosts": np.empty((H, len(HOST_FEATURES)), dtype=np.float32),
+               "tasks": np.empty((T, len(self.task_features)), dtype=np.float32),
+               "fragments": np.empty((e.n_frags, len(FRAGMENT_FEATURES)), dtype=np.float32),
+               "globals": np.empty(len(GLOBAL_FEATURES), dtype=np.float32)}
+        kernels.observation(
+            e.t, e.t / self.config.max_episode_steps, e.backlog / T, self._last_energy / e.max_energy_j,
+            e.host_util, e.host_net_util, e.bandwidth, e.latency, e.host_power_w, obs["hosts"], obs["tasks"],
+            obs["fragments"], obs["globals"], *self._obs_args)
+        return obs
+
+    def _observation_numpy(self) -> dict[str, np.ndarray]:
+        # The reference (and numba-less) path: features are written row by row into float64 feature-major buffers
         # with ``out=`` ufuncs (contiguous, same dtype, no temporaries), then transposed
         # into fresh C-ordered float32 arrays. Empty fragment slots need no masking: the
         # engine zeroes a slot's sizes when it frees it. Only features that can leave
@@ -329,7 +354,6 @@ class SplitPlaceEnv(gym.Env):
 
     def _info(self, res) -> dict[str, Any]:
         e = self.engine
-        new = _nonzero(e.task_new)
         if res is None:
             rewards = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
             finished, energy, counts = _EMPTY_FINISHED, 0.0, (0, 0, 0, 0, 0)
@@ -343,10 +367,7 @@ class SplitPlaceEnv(gym.Env):
             "rewards": rewards,
             "finished": Records(finished),
             "new_tasks": counts[0],
-            "pending": Records({  # new tasks awaiting a split in the next action
-                "slot": new, "task_id": e.task_id[new], "app": e.task_app[new],
-                "sla": e.task_sla[new], "batch": e.task_batch[new],
-            }),
+            "pending": Records(e.pending()),  # new tasks awaiting a split in the next action
             "energy_j": energy,
             "host_util": util,
             "queue_length": e.queue_length(),

@@ -34,9 +34,11 @@ def test_env_speed_measure_and_write(tmp_path: Path) -> None:
     assert c["ratio"] == pytest.approx(c["splitplace_step_s"] / c["cartpole_step_s"])
     assert [r["hosts"] for r in result["scaling"]["rows"]] == [4, 8]
     assert isinstance(result["scaling"]["at_most_linear"], bool)
+    assert [b["backend"] for b in result["backends"]] == ["numba", "numpy"]  # numba is a dependency
+    assert result["backends"][0] is c
     csv_path, md_path = env_speed.write_results(result, tmp_path)
-    assert csv_path.read_text().count("\n") == 5
-    assert "CartPole-v1" in md_path.read_text()
+    assert csv_path.read_text().count("\n") == 1 + 2 + 1 + 2  # header, backends, CartPole, sizes
+    assert "CartPole-v1" in md_path.read_text() and "| numpy |" in md_path.read_text()
 
 
 def test_calibration_policy_is_feasible_and_runs(tmp_path: Path) -> None:

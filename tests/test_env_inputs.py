@@ -190,6 +190,7 @@ BAD_CONFIG = [
     ("accuracy_noise", "yes"), ("accuracy_noise", 2),
     ("live_inference", "no"), ("live_inference", 1.5),
     ("profile", "guessed"), ("profile", "/no/such/profile.json"), ("profile", 3),
+    ("backend", "cuda"), ("backend", None),
 ]
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
-from splitplace_env.core import cluster, metrics, network
+from splitplace_env.core import cluster, kernels, metrics, network
 from splitplace_env.core.mobility import make_mobility
 from splitplace_env.core.profiles import fragment_tables, load_profile_document
 from splitplace_env.core.workload import ACCURACY_MODES, Workload
@@ -126,6 +126,12 @@ class EdgeEngine:
         self.work_scale = float(self.split_work.max() * max(int(b.max()) for b in batches) * cfg.compute_scale)
         self._live = None
         self._seeded = False
+        if cfg.backend == "numba" and not kernels.AVAILABLE:
+            raise ValueError("backend='numba' needs the numba package (pip install numba); "
+                             "use backend='auto' or 'numpy' without it")
+        #: "numba" (compiled kernels, the default when numba is installed) or "numpy"
+        #: (the vectorised reference implementation of the phases below).
+        self.backend = "numba" if cfg.backend != "numpy" and kernels.AVAILABLE else "numpy"
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | None) -> None:
@@ -177,6 +183,41 @@ class EdgeEngine:
         self.host_util = np.zeros(H)
         self.host_net_util = np.zeros(H)
         self.host_power_w = cluster.power_w(self.host_util)  # of the last interval
+        # Work arrays of the compiled kernels (contents never outlive a step).
+        self._cand_frag = np.zeros(NF, dtype=np.int64)
+        self._cand_host = np.zeros(NF, dtype=np.int64)
+        self._cand_ok = np.zeros(NF, dtype=bool)
+        self._done_buf = np.zeros(NF, dtype=np.int64)
+        self._host_scratch = np.zeros((4, H))
+        self._task_scratch = np.zeros(T)
+        self._n_on = np.zeros(H, dtype=np.int64)
+        self._fin_i = np.zeros((4, T), dtype=np.int64)
+        self._fin_f = np.zeros((5, T))
+        self._pend_i = np.zeros((4, T), dtype=np.int64)   # new tasks: slot, id, app, batch
+        self._pend_f = np.zeros(T)                         # and SLA
+        self._n_pending = 0
+        self._n_ready = 0
+        cfg, hs = self.cfg, self.hosts
+        # The kernel's arguments that stay the same objects all episode (arrays change in place).
+        self._interval_args = (
+            # Scalars typed explicitly: an int where a float is expected would compile a new
+            # specialisation of the kernel.
+            int(self.n_splits), float(cfg.interval_s), float(cfg.compute_scale), float(cfg.transfer_compression),
+            float(cfg.runtime_overhead_mb), int(cfg.stream_chunk_samples), float(self.max_energy_j),
+            float(cfg.alpha), float(cfg.beta), float(cfg.response_norm), self.split_nfrag, self.split_chain, self.split_work, self.split_weights,
+            self.split_in, self.split_out, self.split_peak, hs.ram_mb, hs.disk_mb, hs.cores, hs.speed,
+            self._acc_col, np.linspace(0.0, 1.0, cluster.PI4B_POWER_W.shape[0]), cluster.PI4B_POWER_W,
+            self.task_active, self.task_new, self.task_id, self.task_app, self.task_batch, self.task_sla,
+            self.task_arrival, self.task_start, self.task_finish, self.task_split, self.task_left,
+            self.task_acc, self.frag_state, self.frag_host, self.frag_work, self.frag_work_total,
+            self.frag_delay, self.frag_out_s, self.frag_ram, self.frag_disk, self.frag_in_mb,
+            self.frag_out_mb, self.frag_finish, self.ram_used, self.disk_used, self._cand_frag,
+            self._cand_host, self._cand_ok, self._done_buf, self._host_scratch, self._task_scratch,
+            self._n_on, self._fin_i, self._fin_f, self._pend_i, self._pend_f)
+        self._admit_args = (
+            self.task_active, self.task_new, self.task_id, self.task_app, self.task_batch, self.task_sla,
+            self.task_arrival, self.task_start, self.task_finish, self.task_split, self.task_left,
+            self.task_acc)
         self._link_t0 = -1
         self._update_links()
         self._admit()
@@ -192,6 +233,8 @@ class EdgeEngine:
         """
         if not self._seeded:
             raise RuntimeError("call reset() before step()")
+        if self.backend == "numba":
+            return self._compiled_step(splits, hosts)
         ignored = self._apply_splits(splits)
         placements, migrations, infeasible, ign = self._apply_placements(hosts)
         ignored += ign
@@ -216,6 +259,50 @@ class EdgeEngine:
         self.bandwidth, self.latency = self._bw_table[i], self._lat_table[i]
 
     # ------------------------------------------------------------------ phases
+    def _compiled_step(self, splits: np.ndarray, hosts: np.ndarray) -> StepResult:
+        """One interval by the compiled kernel (``core/kernels.py``): phases 1-4, the
+        reward and the admission of phase 5, with the same results as the numpy phases
+        below; the clock and the links advance here."""
+        wl = self.workload
+        arrived = wl.arrived_by_end_of(self.t + 1)  # tasks that arrive during this interval
+        # Fresh per-host arrays: the previous step's info still holds the old ones.
+        util = self.host_util = np.empty(self.n_hosts)
+        self.host_net_util = np.empty(self.n_hosts)
+        self.host_power_w = np.empty(self.n_hosts)
+        (placements, migrations, infeasible, ignored, n_fin, energy, reward, qos, aec, art, admitted,
+         self._n_ready) = kernels.interval(
+            splits, hosts, self.t, self.bandwidth, self.latency, util, self.host_net_util,
+            self.host_power_w, self.n_admitted, arrived - self.n_admitted, wl.base, wl.app, wl.batch, wl.sla,
+            wl.created, wl.accuracy, *self._interval_args)
+        n_new = arrived - self.next_task_id
+        self.next_task_id = arrived
+        self.t += 1
+        self._n_pending = admitted
+        if admitted:
+            self.n_admitted += admitted
+            wl.release(self.n_admitted, self.t)
+        self._update_links()
+        if n_fin == 0:
+            finished = dict(_EMPTY_FINISHED)
+        else:
+            finished = self._finished_arrays(n_fin)
+        if self._live is not None and n_fin:  # measured accuracies change QoS: the reference computes it
+            rewards = metrics.interval_reward(finished, energy, self.max_energy_j, self.cfg)
+        else:
+            rewards = {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": float(n_fin)}
+        return StepResult(energy, util, finished, n_new, migrations, placements, infeasible, ignored, rewards)
+
+    def _finished_arrays(self, n_fin: int) -> dict[str, np.ndarray]:
+        """The finished tasks the kernel wrote, as fresh arrays (``StepResult.finished``)."""
+        self.n_finished_total += n_fin
+        fi = self._fin_i[:, :n_fin].copy()
+        ff = self._fin_f[:, :n_fin].copy()
+        acc = ff[4]
+        if self._live is not None:
+            acc = self._live_accuracy(fi[1], fi[2], fi[3], acc)
+        return {"task_id": fi[0], "app": fi[1], "split": fi[2], "response": ff[0], "wait": ff[1],
+                "sla": ff[2], "sla_met": ff[3] > 0.5, "accuracy": acc}
+
     def _apply_splits(self, splits: np.ndarray) -> int:
         new = _nonzero(self.task_new)
         ignored = int(np.count_nonzero(splits[~self.task_new]))  # 0 is the no-op there
@@ -397,7 +484,7 @@ class EdgeEngine:
         split = self.task_split[fin]
         acc = self.task_acc[fin, self._acc_col[split]]
         if self._live is not None:
-            acc = self._live_accuracy(fin, split, acc)
+            acc = self._live_accuracy(self.task_app[fin], split, self.task_batch[fin], acc)
         arrival = self.task_arrival[fin]
         response = self.task_finish[fin] - arrival
         out = {
@@ -423,11 +510,12 @@ class EdgeEngine:
         self.n_finished_total += fin.size
         return out
 
-    def _live_accuracy(self, fin: np.ndarray, split: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    def _live_accuracy(self, app: np.ndarray, split: np.ndarray, batch: np.ndarray,
+                       acc: np.ndarray) -> np.ndarray:
+        """Accuracy of finished tasks measured by running the real split models."""
         acc = acc.copy()
-        for i, (k, s) in enumerate(zip(fin.tolist(), split.tolist())):
-            measured = self._live.accuracy(APPLICATIONS[self.task_app[k]], self.cfg.split_modes[s],
-                                           int(self.task_batch[k]), self._live_rng)
+        for i, (a, s, b) in enumerate(zip(app.tolist(), split.tolist(), batch.tolist())):
+            measured = self._live.accuracy(APPLICATIONS[a], self.cfg.split_modes[s], int(b), self._live_rng)
             if measured is not None:
                 acc[i] = measured
         return acc
@@ -444,7 +532,14 @@ class EdgeEngine:
         n_new = arrived - self.next_task_id
         self.next_task_id = arrived
         waiting = arrived - self.n_admitted
-        if waiting:
+        if waiting and self.backend == "numba":
+            m = self._n_pending = kernels.admit(self.n_admitted, waiting, wl.base, wl.app, wl.batch, wl.sla,
+                                                wl.created, wl.accuracy, self._pend_i, self._pend_f,
+                                                *self._admit_args)
+            if m:
+                self.n_admitted += m
+                wl.release(self.n_admitted, self.t)
+        elif waiting:
             free = _nonzero(~self.task_active)[:waiting]
             m = free.size
             if m:
@@ -488,7 +583,20 @@ class EdgeEngine:
 
     def queue_length(self) -> int:
         """Fragments ready but not placed, plus tasks without a slot."""
+        if self.backend == "numba":  # the kernel counted the ready fragments at the interval's end
+            return self._n_ready + self.backlog
         return int(np.count_nonzero(self.frag_state == READY)) + self.backlog
+
+    def pending(self) -> dict[str, np.ndarray]:
+        """New tasks awaiting a split in the next step (fresh arrays, slot order):
+        ``slot``, ``task_id``, ``app``, ``sla``, ``batch``."""
+        if self.backend == "numba":  # exactly the tasks the last admission let in
+            m = self._n_pending
+            p = self._pend_i[:, :m].copy()
+            return {"slot": p[0], "task_id": p[1], "app": p[2], "sla": self._pend_f[:m].copy(), "batch": p[3]}
+        new = _nonzero(self.task_new)
+        return {"slot": new, "task_id": self.task_id[new], "app": self.task_app[new],
+                "sla": self.task_sla[new], "batch": self.task_batch[new]}
 
 
 # Read-only, handed out as a fresh dict: an empty interval allocates nothing new.
