@@ -164,15 +164,7 @@ class SplitPlaceEnv(gym.Env):
         if seed is None:  # draw an episode seed from the env's own generator
             seed = int(self.np_random.integers(2**63 - 1))
         self.engine.reset(seed)
-        e, sc = self.engine, self._inv_scales
-        # The compiled observation's arguments that stay the same objects all episode.
-        self._obs_args = (
-            sc["response_intervals"], sc["batch"], sc["work_s"], sc["ram_mb"], sc["disk_mb"], sc["data_mb"],
-            sc["bandwidth_mbps"], sc["latency_s"], 1.0 / self._max_power, self._inv_hosts, e.hosts.ram_mb,
-            self._inv_ram_cap, self._inv_disk_cap, self._ram_cap_n, e.hosts.mobile, self._inv_slots,
-            self._nfrag_pad, self._obs_n_on, e.ram_used, e.disk_used, e.task_active, e.task_new, e.task_app,
-            e.task_sla, e.task_arrival, e.task_batch, e.task_split, e.task_left, e.frag_state, e.frag_host,
-            e.frag_work, e.frag_work_total, e.frag_ram, e.frag_disk, e.frag_in_mb, e.frag_out_mb)
+        self._bind_observation_args()
         self._last_energy = self.engine.idle_energy_j
         self._last_step = None
         return self._observation(), self._info(None)
@@ -201,6 +193,10 @@ class SplitPlaceEnv(gym.Env):
         e = self.engine
         T, H, S = e.n_tasks, e.n_hosts, e.n_splits
         out = np.zeros(T * S + e.n_frags * (H + 1), dtype=bool)
+        if e.backend == "numba":
+            kernels.action_masks(out, S, e._params, e.split_nfrag, e.split_chain, e._split_f, e._host_static,
+                                 e._task_b, e._task_i, e.frag_state, e.frag_host, e._frag_f, e._host_used)
+            return out
         split_mask = out[: T * S].reshape(T, S)
         split_mask[:, 0] = True
         split_mask[e.task_new, :] = True
@@ -266,6 +262,29 @@ class SplitPlaceEnv(gym.Env):
             movable[idx] = ready.any(axis=1).ravel()
         return ram, disk, movable
 
+    def _bind_observation_args(self) -> None:
+        """Collects the compiled observation's arguments that stay the same objects all
+        episode (the engine's state blocks change in place)."""
+        e, sc = self.engine, self._inv_scales
+        params = {"inv_response": sc["response_intervals"], "inv_batch": sc["batch"], "inv_work": sc["work_s"],
+                  "inv_ram": sc["ram_mb"], "inv_disk": sc["disk_mb"], "inv_data": sc["data_mb"],
+                  "inv_bandwidth": sc["bandwidth_mbps"], "inv_latency": sc["latency_s"],
+                  "inv_power": 1.0 / self._max_power, "inv_hosts": self._inv_hosts}
+        host_const = {"ram_mb": e.hosts.ram_mb, "inv_ram_cap": self._inv_ram_cap,
+                      "inv_disk_cap": self._inv_disk_cap, "ram_cap_n": self._ram_cap_n,
+                      "mobile": e.hosts.mobile, "inv_slots": self._inv_slots}
+        self._obs_args = (
+            np.array([params[k] for k in kernels.OBS_PARAMS], dtype=np.float64),
+            np.stack([np.asarray(host_const[k], dtype=np.float64) for k in kernels.OBS_HOST_CONST]),
+            self._nfrag_pad, self._obs_n_on, e._host_used, e._task_b, e._task_i, e._task_f, e.frag_state,
+            e.frag_host, e._frag_f)
+
+    def __setstate__(self, state: dict) -> None:
+        # The engine's state blocks were restored as new objects: collect them again.
+        self.__dict__.update(state)
+        if getattr(self.engine, "_seeded", False):
+            self._bind_observation_args()
+
     def _observation(self) -> dict[str, np.ndarray]:
         e = self.engine
         if e.backend == "numpy":
@@ -277,8 +296,8 @@ class SplitPlaceEnv(gym.Env):
                "globals": np.empty(len(GLOBAL_FEATURES), dtype=np.float32)}
         kernels.observation(
             e.t, e.t / self.config.max_episode_steps, e.backlog / T, self._last_energy / e.max_energy_j,
-            e.host_util, e.host_net_util, e.bandwidth, e.latency, e.host_power_w, obs["hosts"], obs["tasks"],
-            obs["fragments"], obs["globals"], *self._obs_args)
+            e._host_out, e.bandwidth, e.latency, obs["hosts"], obs["tasks"], obs["fragments"], obs["globals"],
+            *self._obs_args)
         return obs
 
     def _observation_numpy(self) -> dict[str, np.ndarray]:

@@ -92,11 +92,9 @@ class EdgeEngine:
         tables = fragment_tables(doc, cfg.applications, cfg.split_modes)
         self.split_nfrag = np.zeros((A, S), dtype=np.int64)
         self.split_chain = np.zeros((A, S), dtype=bool)
-        self.split_work = np.zeros((A, S, F))
-        self.split_weights = np.zeros((A, S, F))
-        self.split_in = np.zeros((A, S, F))
-        self.split_out = np.zeros((A, S, F))
-        self.split_peak = np.zeros((A, S, F))
+        self._split_f = np.zeros((len(kernels.SPLIT_FLOAT), A, S, F))  # rows: kernels.SPLIT_FLOAT
+        self._host_static = np.stack([getattr(self.hosts, k) for k in kernels.HOST_STATIC]).astype(np.float64)
+        self._bind_static_views()
         for (app, mode), t in tables.items():
             a, s = APPLICATIONS.index(app), cfg.split_modes.index(mode)
             n = t.n_fragments
@@ -152,42 +150,21 @@ class EdgeEngine:
         self.next_task_id = 0      # tasks arrived so far (ids are 0..next_task_id-1)
         self.n_admitted = 0        # ids below this have had a slot; the rest are the backlog
         self.n_finished_total = 0
-        # Tasks.
-        self.task_active = np.zeros(T, dtype=bool)
-        self.task_new = np.zeros(T, dtype=bool)
-        self.task_id = np.full(T, -1, dtype=np.int64)
-        self.task_app = np.zeros(T, dtype=np.int64)
-        self.task_batch = np.zeros(T, dtype=np.int64)
-        self.task_sla = np.zeros(T)
-        self.task_arrival = np.zeros(T)
-        self.task_start = np.full(T, np.nan)
-        self.task_finish = np.zeros(T)
-        self.task_split = np.full(T, -1, dtype=np.int64)
-        self.task_left = np.zeros(T, dtype=np.int64)
+        # The state lives in a few packed blocks (rows named in ``kernels``); the named
+        # arrays (``task_active``, ``frag_ram``...) are views of their rows, so the numpy
+        # phases and the compiled kernels change the same memory.
+        self._task_b = np.zeros((len(kernels.TASK_BOOL), T), dtype=bool)        # active, new
+        self._task_i = np.zeros((len(kernels.TASK_INT), T), dtype=np.int64)     # id, app, batch, split, left
+        self._task_f = np.zeros((len(kernels.TASK_FLOAT), T))                   # sla, arrival, start, finish
         self.task_acc = np.zeros((T, len(ACCURACY_MODES)))
-        # Fragments.
         self.frag_state = np.zeros(NF, dtype=np.int8)
         self.frag_host = np.full(NF, -1, dtype=np.int64)
-        self.frag_work = np.zeros(NF)       # remaining single-core seconds
-        self.frag_work_total = np.zeros(NF)
-        self.frag_delay = np.zeros(NF)      # remaining input-transfer / migration seconds
-        self.frag_out_s = np.zeros(NF)      # remaining output-transfer seconds
-        self.frag_ram = np.zeros(NF)
-        self.frag_disk = np.zeros(NF)
-        self.frag_in_mb = np.zeros(NF)
-        self.frag_out_mb = np.zeros(NF)
-        self.frag_finish = np.zeros(NF)
-        # Hosts.
-        self.ram_used = np.zeros(H)
-        self.disk_used = np.zeros(H)
-        self.host_util = np.zeros(H)
-        self.host_net_util = np.zeros(H)
-        self.host_power_w = cluster.power_w(self.host_util)  # of the last interval
+        self._frag_f = np.zeros((len(kernels.FRAG_FLOAT), NF))  # work, delay, transfers, sizes, finish
+        self._host_used = np.zeros((len(kernels.HOST_USED), H))  # RAM, disk in use
+        self._host_out = np.zeros((len(kernels.HOST_OUT), H))    # utilisation, network, power
         # Work arrays of the compiled kernels (contents never outlive a step).
-        self._cand_frag = np.zeros(NF, dtype=np.int64)
-        self._cand_host = np.zeros(NF, dtype=np.int64)
+        self._scratch_i = np.zeros((3, NF), dtype=np.int64)      # candidates, their hosts, done
         self._cand_ok = np.zeros(NF, dtype=bool)
-        self._done_buf = np.zeros(NF, dtype=np.int64)
         self._host_scratch = np.zeros((4, H))
         self._task_scratch = np.zeros(T)
         self._n_on = np.zeros(H, dtype=np.int64)
@@ -197,31 +174,52 @@ class EdgeEngine:
         self._pend_f = np.zeros(T)                         # and SLA
         self._n_pending = 0
         self._n_ready = 0
-        cfg, hs = self.cfg, self.hosts
-        # The kernel's arguments that stay the same objects all episode (arrays change in place).
-        self._interval_args = (
-            # Scalars typed explicitly: an int where a float is expected would compile a new
-            # specialisation of the kernel.
-            int(self.n_splits), float(cfg.interval_s), float(cfg.compute_scale), float(cfg.transfer_compression),
-            float(cfg.runtime_overhead_mb), int(cfg.stream_chunk_samples), float(self.max_energy_j),
-            float(cfg.alpha), float(cfg.beta), float(cfg.response_norm), self.split_nfrag, self.split_chain, self.split_work, self.split_weights,
-            self.split_in, self.split_out, self.split_peak, hs.ram_mb, hs.disk_mb, hs.cores, hs.speed,
-            self._acc_col, np.linspace(0.0, 1.0, cluster.PI4B_POWER_W.shape[0]), cluster.PI4B_POWER_W,
-            self.task_active, self.task_new, self.task_id, self.task_app, self.task_batch, self.task_sla,
-            self.task_arrival, self.task_start, self.task_finish, self.task_split, self.task_left,
-            self.task_acc, self.frag_state, self.frag_host, self.frag_work, self.frag_work_total,
-            self.frag_delay, self.frag_out_s, self.frag_ram, self.frag_disk, self.frag_in_mb,
-            self.frag_out_mb, self.frag_finish, self.ram_used, self.disk_used, self._cand_frag,
-            self._cand_host, self._cand_ok, self._done_buf, self._host_scratch, self._task_scratch,
-            self._n_on, self._fin_i, self._fin_f, self._pend_i, self._pend_f)
-        self._admit_args = (
-            self.task_active, self.task_new, self.task_id, self.task_app, self.task_batch, self.task_sla,
-            self.task_arrival, self.task_start, self.task_finish, self.task_split, self.task_left,
-            self.task_acc)
+        self._bind_state_views()
+        self.task_id[:] = -1
+        self.task_split[:] = -1
+        self.task_start[:] = np.nan
+        # Per-host outputs of the last interval; each step makes new ones (info keeps the old).
+        self.host_util, self.host_net_util, self.host_power_w = self._host_out
+        self.host_power_w[:] = cluster.power_w(self.host_util)
         self._link_t0 = -1
         self._update_links()
         self._admit()
         self._seeded = True
+
+    def _bind_static_views(self) -> None:
+        """Names the rows of the packed fragment tables (``split_work`` ...)."""
+        for name, row in zip(kernels.SPLIT_FLOAT, self._split_f):
+            setattr(self, name, row)
+
+    def _bind_state_views(self) -> None:
+        """Names the rows of the packed state blocks and collects the kernels' arguments."""
+        for names, block in ((kernels.TASK_BOOL, self._task_b), (kernels.TASK_INT, self._task_i),
+                             (kernels.TASK_FLOAT, self._task_f), (kernels.FRAG_FLOAT, self._frag_f),
+                             (kernels.HOST_USED, self._host_used)):
+            for name, row in zip(names, block):
+                setattr(self, name, row)
+        cfg = self.cfg
+        params = {"n_splits": self.n_splits, "interval_s": cfg.interval_s, "compute_scale": cfg.compute_scale,
+                  "transfer_compression": cfg.transfer_compression,
+                  "runtime_overhead_mb": cfg.runtime_overhead_mb,
+                  "stream_chunk_samples": cfg.stream_chunk_samples, "max_energy_j": self.max_energy_j,
+                  "alpha": cfg.alpha, "beta": cfg.beta, "response_norm": cfg.response_norm}
+        self._params = np.array([params[k] for k in kernels.PARAMS], dtype=np.float64)
+        # The arguments that stay the same objects all episode (arrays change in place).
+        self._interval_args = (
+            self._params, self.split_nfrag,
+            self.split_chain, self._split_f, self._host_static, self._acc_col,
+            np.linspace(0.0, 1.0, cluster.PI4B_POWER_W.shape[0]), cluster.PI4B_POWER_W, self._task_b,
+            self._task_i, self._task_f, self.task_acc, self.frag_state, self.frag_host, self._frag_f,
+            self._host_used, self._scratch_i, self._cand_ok, self._host_scratch, self._task_scratch,
+            self._n_on, self._fin_i, self._fin_f, self._pend_i, self._pend_f)
+
+    def __setstate__(self, state: dict) -> None:
+        # Pickling copies each view on its own: name the rows of the restored blocks again.
+        self.__dict__.update(state)
+        self._bind_static_views()
+        if self._seeded:
+            self._bind_state_views()
 
     # ------------------------------------------------------------------ step
     def step(self, splits: np.ndarray, hosts: np.ndarray) -> StepResult:
@@ -265,15 +263,14 @@ class EdgeEngine:
         below; the clock and the links advance here."""
         wl = self.workload
         arrived = wl.arrived_by_end_of(self.t + 1)  # tasks that arrive during this interval
-        # Fresh per-host arrays: the previous step's info still holds the old ones.
-        util = self.host_util = np.empty(self.n_hosts)
-        self.host_net_util = np.empty(self.n_hosts)
-        self.host_power_w = np.empty(self.n_hosts)
+        # Fresh per-host outputs: the previous step's info still holds the old ones.
+        out = self._host_out = np.empty((len(kernels.HOST_OUT), self.n_hosts))
+        util, self.host_net_util, self.host_power_w = out
+        self.host_util = util
         (placements, migrations, infeasible, ignored, n_fin, energy, reward, qos, aec, art, admitted,
          self._n_ready) = kernels.interval(
-            splits, hosts, self.t, self.bandwidth, self.latency, util, self.host_net_util,
-            self.host_power_w, self.n_admitted, arrived - self.n_admitted, wl.base, wl.app, wl.batch, wl.sla,
-            wl.created, wl.accuracy, *self._interval_args)
+            splits, hosts, self.t, self.bandwidth, self.latency, out, self.n_admitted, arrived - self.n_admitted,
+            wl.base, wl.app, wl.batch, wl.sla, wl.created, wl.accuracy, *self._interval_args)
         n_new = arrived - self.next_task_id
         self.next_task_id = arrived
         self.t += 1
@@ -535,7 +532,7 @@ class EdgeEngine:
         if waiting and self.backend == "numba":
             m = self._n_pending = kernels.admit(self.n_admitted, waiting, wl.base, wl.app, wl.batch, wl.sla,
                                                 wl.created, wl.accuracy, self._pend_i, self._pend_f,
-                                                *self._admit_args)
+                                                self._task_b, self._task_i, self._task_f, self.task_acc)
             if m:
                 self.n_admitted += m
                 wl.release(self.n_admitted, self.t)

@@ -33,6 +33,22 @@ except ImportError:  # pragma: no cover - exercised only on machines without num
 EMPTY, BLOCKED, READY, RUNNING, DONE = 0, 1, 2, 3, 4
 EPS = 1e-9
 
+# Rows of the engine's packed state blocks (``EdgeEngine`` names each row as a view).
+TASK_BOOL = ("task_active", "task_new")
+TASK_INT = ("task_id", "task_app", "task_batch", "task_split", "task_left")
+TASK_FLOAT = ("task_sla", "task_arrival", "task_start", "task_finish")
+FRAG_FLOAT = ("frag_work", "frag_work_total", "frag_delay", "frag_out_s", "frag_ram", "frag_disk",
+              "frag_in_mb", "frag_out_mb", "frag_finish")
+HOST_USED = ("ram_used", "disk_used")
+HOST_OUT = ("host_util", "host_net_util", "host_power_w")
+SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak")
+HOST_STATIC = ("ram_mb", "disk_mb", "cores", "speed")
+OBS_PARAMS = ("inv_response", "inv_batch", "inv_work", "inv_ram", "inv_disk", "inv_data", "inv_bandwidth",
+              "inv_latency", "inv_power", "inv_hosts")
+OBS_HOST_CONST = ("ram_mb", "inv_ram_cap", "inv_disk_cap", "ram_cap_n", "mobile", "inv_slots")
+PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
+          "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm")
+
 
 @_jit
 def pairwise_sum(a, n):
@@ -101,13 +117,25 @@ def sum_per_host(slots, n, hosts, by_slot, frag_ram, frag_disk, sum_ram, sum_dis
 
 
 @_jit
+def fragment_demand(a, s, j, b, split_f, compute_scale, transfer_compression, runtime_overhead_mb,
+                    stream_chunk):
+    """(RAM, disk, input MB, output MB, single-core work s) of fragment j of application
+    a under split s at batch b, as ``EdgeEngine.demands`` computes them."""
+    w = split_f[1, a, s, j]
+    comp = b * transfer_compression
+    in_mb = split_f[2, a, s, j] * comp
+    out_mb = split_f[3, a, s, j] * comp
+    ram = runtime_overhead_mb + w + min(b, stream_chunk) * split_f[4, a, s, j]
+    return ram, w + in_mb + out_mb, in_mb, out_mb, split_f[0, a, s, j] * (b * compute_scale)
+
+
+@_jit
 def apply_splits(splits, n_splits, task_new, task_app, task_batch, task_split, task_left,
-                 split_nfrag, split_chain, split_work, split_weights, split_in, split_out, split_peak,
-                 compute_scale, transfer_compression, runtime_overhead_mb, stream_chunk,
-                 frag_state, frag_host, frag_work, frag_work_total, frag_delay, frag_out_s,
-                 frag_ram, frag_disk, frag_in_mb, frag_out_mb):
+                 split_nfrag, split_chain, split_f, compute_scale, transfer_compression,
+                 runtime_overhead_mb, stream_chunk, frag_state, frag_host, frag_work, frag_work_total,
+                 frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb):
     """Splits every new task (phase 1); returns the number of ignored split entries."""
-    F = split_work.shape[2]
+    F = split_f.shape[3]
     ignored = 0
     for k in range(task_new.shape[0]):
         s = splits[k]
@@ -119,27 +147,21 @@ def apply_splits(splits, n_splits, task_new, task_app, task_batch, task_split, t
             ignored += 1
             s = 0
         a = task_app[k]
-        b = task_batch[k]
         n = split_nfrag[a, s]
         chain = split_chain[a, s]
-        comp = b * transfer_compression
-        chunk = min(b, stream_chunk)
-        scaled = b * compute_scale
         for j in range(F):
             i = k * F + j
-            w = split_weights[a, s, j]
-            in_mb = split_in[a, s, j] * comp
-            out_mb = split_out[a, s, j] * comp
-            exists = j < n
-            if exists:
+            ram, disk, in_mb, out_mb, work = fragment_demand(a, s, j, task_batch[k], split_f, compute_scale,
+                                                             transfer_compression, runtime_overhead_mb,
+                                                             stream_chunk)
+            if j < n:
                 frag_state[i] = BLOCKED if (chain and j > 0) else READY
-                frag_ram[i] = runtime_overhead_mb + w + chunk * split_peak[a, s, j]
-                frag_disk[i] = w + in_mb + out_mb
+                frag_ram[i] = ram
+                frag_disk[i] = disk
             else:
                 frag_state[i] = EMPTY
                 frag_ram[i] = 0.0
                 frag_disk[i] = 0.0
-            work = split_work[a, s, j] * scaled
             frag_host[i] = -1
             frag_work[i] = work
             frag_work_total[i] = work
@@ -383,30 +405,39 @@ def complete(done, n_done, frag_state, frag_host, frag_ram, frag_disk, frag_fini
 
 
 @_jit
-def interval(splits, hosts, t, bandwidth, latency, host_util, host_net_util, host_power_w,
-             first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accuracy, n_splits, dt, compute_scale, transfer_compression, runtime_overhead_mb, stream_chunk,
-             max_energy_j, alpha, beta, response_norm, split_nfrag, split_chain, split_work,
-             split_weights, split_in, split_out, split_peak, ram_mb, disk_mb, cores, speed, acc_col,
-             power_grid, power_table,
-             task_active, task_new, task_id, task_app, task_batch, task_sla, task_arrival, task_start,
-             task_finish, task_split, task_left, task_acc,
-             frag_state, frag_host, frag_work, frag_work_total, frag_delay, frag_out_s, frag_ram,
-             frag_disk, frag_in_mb, frag_out_mb, frag_finish, ram_used, disk_used,
-             cand_frag, cand_host, cand_ok, done_buf, host_scratch, task_scratch, n_on, fin_i, fin_f,
+def interval(splits, hosts, t, bandwidth, latency, host_out, first_id, waiting, base, wl_app, wl_batch,
+             wl_sla, wl_created, wl_accuracy, params, split_nfrag, split_chain, split_f, host_static,
+             acc_col, power_grid, power_table, task_b, task_i, task_f, task_acc, frag_state, frag_host,
+             frag_f, host_used, scratch_i, cand_ok, host_scratch, task_scratch, n_on, fin_i, fin_f,
              pend_i, pend_f):
     """Phases 1-4 of an interval, its Eq. 8 reward, and the admission of the next
     interval's tasks (``admit``; the caller advances the clock and the links), in one call.
 
-    Writes the hosts' power into ``host_power_w``. Returns (placements, migrations,
-    infeasible, ignored, finished tasks, energy J, reward, QoS, AEC, ART, admitted
-    tasks, ready fragments), the reward terms computed as ``metrics.interval_reward``
-    computes them.
+    The state comes in the packed blocks of ``EdgeEngine`` (rows named by ``TASK_BOOL``,
+    ``TASK_INT``, ``TASK_FLOAT``, ``FRAG_FLOAT``, ``SPLIT_FLOAT``, ``HOST_STATIC``,
+    ``PARAMS``): a few large arguments cost less to pass than many small ones. Writes
+    the hosts' CPU, network utilisation and power into the rows of ``host_out``.
+    Returns (placements, migrations, infeasible, ignored, finished tasks, energy J,
+    reward, QoS, AEC, ART, admitted tasks, ready fragments), the reward terms computed
+    as ``metrics.interval_reward`` computes them.
     """
+    n_splits, dt, compute_scale, transfer_compression = int(params[0]), params[1], params[2], params[3]
+    runtime_overhead_mb, stream_chunk, max_energy_j = params[4], int(params[5]), params[6]
+    alpha, beta, response_norm = params[7], params[8], params[9]
+    ram_mb, disk_mb, cores, speed = host_static[0], host_static[1], host_static[2], host_static[3]
+    host_util, host_net_util, host_power_w = host_out[0], host_out[1], host_out[2]
+    task_active, task_new = task_b[0], task_b[1]
+    task_id, task_app, task_batch, task_split, task_left = task_i[0], task_i[1], task_i[2], task_i[3], task_i[4]
+    task_sla, task_arrival, task_start, task_finish = task_f[0], task_f[1], task_f[2], task_f[3]
+    frag_work, frag_work_total, frag_delay, frag_out_s = frag_f[0], frag_f[1], frag_f[2], frag_f[3]
+    frag_ram, frag_disk, frag_in_mb, frag_out_mb, frag_finish = (frag_f[4], frag_f[5], frag_f[6], frag_f[7],
+                                                                 frag_f[8])
+    ram_used, disk_used = host_used[0], host_used[1]
+    cand_frag, cand_host, done_buf = scratch_i[0], scratch_i[1], scratch_i[2]
     ignored = apply_splits(splits, n_splits, task_new, task_app, task_batch, task_split, task_left,
-                           split_nfrag, split_chain, split_work, split_weights, split_in, split_out,
-                           split_peak, compute_scale, transfer_compression, runtime_overhead_mb,
-                           stream_chunk, frag_state, frag_host, frag_work, frag_work_total, frag_delay,
-                           frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb)
+                           split_nfrag, split_chain, split_f, compute_scale, transfer_compression,
+                           runtime_overhead_mb, stream_chunk, frag_state, frag_host, frag_work, frag_work_total,
+                           frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb)
     placed, migrated, infeasible, ign = apply_placements(
         hosts, float(t), ram_mb, disk_mb, ram_used, disk_used, bandwidth, latency, task_start,
         frag_state, frag_host, frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb,
@@ -436,8 +467,7 @@ def interval(splits, hosts, t, bandwidth, latency, host_util, host_net_util, hos
     admitted = 0
     if waiting:
         admitted = admit(first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accuracy, pend_i,
-                         pend_f, task_active, task_new, task_id, task_app, task_batch, task_sla, task_arrival,
-                         task_start, task_finish, task_split, task_left, task_acc)
+                         pend_f, task_b, task_i, task_f, task_acc)
     n_ready = 0
     for i in range(frag_state.shape[0]):
         n_ready += frag_state[i] == READY
@@ -447,15 +477,18 @@ def interval(splits, hosts, t, bandwidth, latency, host_util, host_net_util, hos
 
 @_jit
 def admit(first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accuracy, pend_i, pend_f,
-          task_active, task_new, task_id, task_app, task_batch, task_sla, task_arrival, task_start,
-          task_finish, task_split, task_left, task_acc):
+          task_b, task_i, task_f, task_acc):
     """Moves up to ``waiting`` backlog tasks (ids from ``first_id``) into free slots in
     slot order (phase 5); returns how many were admitted.
 
     The admitted tasks are the new tasks awaiting a split (every earlier one was
     split this interval); their slot, id, application and batch go to the columns
-    of ``pend_i``, their SLA to ``pend_f``.
+    of ``pend_i``, their SLA to ``pend_f``. ``task_b``, ``task_i``, ``task_f``: the
+    engine's packed task blocks.
     """
+    task_active, task_new = task_b[0], task_b[1]
+    task_id, task_app, task_batch, task_split, task_left = task_i[0], task_i[1], task_i[2], task_i[3], task_i[4]
+    task_sla, task_arrival, task_start, task_finish = task_f[0], task_f[1], task_f[2], task_f[3]
     m = 0
     for k in range(task_active.shape[0]):
         if m == waiting:
@@ -486,19 +519,29 @@ def admit(first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accu
 
 
 @_jit
-def observation(t, t_frac, backlog_frac, energy_frac, host_util, host_net_util, bandwidth, latency,
-                host_power_w, out_hosts, out_tasks, out_frags, out_globals,
-                inv_response, inv_batch, inv_work, inv_ram, inv_disk, inv_data, inv_bandwidth, inv_latency,
-                inv_power, inv_hosts, ram_mb, inv_ram_cap, inv_disk_cap, ram_cap_n, mobile, inv_slots,
-                nfrag_pad, n_on, ram_used, disk_used, task_active, task_new, task_app, task_sla,
-                task_arrival, task_batch, task_split, task_left, frag_state, frag_host, frag_work,
-                frag_work_total, frag_ram, frag_disk, frag_in_mb, frag_out_mb):
+def observation(t, t_frac, backlog_frac, energy_frac, host_out, bandwidth, latency, out_hosts, out_tasks,
+                out_frags, out_globals, obs_params, host_const, nfrag_pad, n_on, host_used, task_b, task_i,
+                task_f, frag_state, frag_host, frag_f):
     """Writes the observation (``SplitPlaceEnv`` docstring) into float32 arrays.
 
     Each feature is computed in float64 with the operations of the env's numpy
     reference (``SplitPlaceEnv._observation_numpy``), then clipped where that one
-    clips and rounded to float32. ``n_on`` is an (H,) int work array.
+    clips and rounded to float32. ``obs_params`` holds the inverse scales named by
+    ``OBS_PARAMS``, ``host_const`` the per-host constants named by ``OBS_HOST_CONST``;
+    the state comes in the engine's packed blocks. ``n_on`` is an (H,) int work array.
     """
+    inv_response, inv_batch, inv_work, inv_ram = obs_params[0], obs_params[1], obs_params[2], obs_params[3]
+    inv_disk, inv_data, inv_bandwidth, inv_latency = obs_params[4], obs_params[5], obs_params[6], obs_params[7]
+    inv_power, inv_hosts = obs_params[8], obs_params[9]
+    ram_mb, inv_ram_cap, inv_disk_cap = host_const[0], host_const[1], host_const[2]
+    ram_cap_n, mobile, inv_slots = host_const[3], host_const[4], host_const[5]
+    host_util, host_net_util, host_power_w = host_out[0], host_out[1], host_out[2]
+    ram_used, disk_used = host_used[0], host_used[1]
+    task_active, task_new = task_b[0], task_b[1]
+    task_app, task_batch, task_split, task_left = task_i[1], task_i[2], task_i[3], task_i[4]
+    task_sla, task_arrival = task_f[0], task_f[1]
+    frag_work, frag_work_total, frag_ram, frag_disk = frag_f[0], frag_f[1], frag_f[4], frag_f[5]
+    frag_in_mb, frag_out_mb = frag_f[6], frag_f[7]
     H = ram_mb.shape[0]
     T = task_active.shape[0]
     NF = frag_state.shape[0]
@@ -523,7 +566,7 @@ def observation(t, t_frac, backlog_frac, energy_frac, host_util, host_net_util, 
         row[6] = _unit(bandwidth[h] * inv_bandwidth)
         row[7] = _unit(latency[h] * inv_latency)
         row[8] = _unit(host_power_w[h] * inv_power)
-        row[9] = 1.0 if mobile[h] else 0.0
+        row[9] = _unit(mobile[h])
         row[10] = _unit(n_on[h] * inv_slots[h])
     for k in range(T):
         row = out_tasks[k]
@@ -567,6 +610,68 @@ def observation(t, t_frac, backlog_frac, energy_frac, host_util, host_net_util, 
     out_globals[2] = min(n_ready / NF, 1.0)
     out_globals[3] = min(pairwise_sum(host_util, H) / H, 1.0)
     out_globals[4] = min(energy_frac, 1.0)
+
+
+@_jit
+def action_masks(out, n_splits, params, split_nfrag, split_chain, split_f, host_static, task_b, task_i,
+                 frag_state, frag_host, frag_f, host_used):
+    """Fills the factored action mask (``SplitPlaceEnv.action_masks``) into the zeroed
+    bool array ``out``: ``T*S`` split entries, then ``5T*(H+1)`` host entries.
+
+    For a new task, fragment j counts as movable if some split makes it ready at
+    once, with the largest RAM and disk demand over those splits (as the reference
+    ``SplitPlaceEnv._placement_demands``).
+    """
+    S = n_splits
+    T = task_b.shape[1]
+    NF = frag_state.shape[0]
+    F5 = NF // T
+    H = host_static.shape[1]
+    compute_scale, transfer_compression = params[2], params[3]
+    runtime_overhead_mb, stream_chunk = params[4], int(params[5])
+    ram_mb, disk_mb = host_static[0], host_static[1]
+    task_new, task_app, task_batch = task_b[1], task_i[1], task_i[2]
+    frag_ram, frag_disk = frag_f[4], frag_f[5]
+    free_ram = np.empty(H)
+    free_disk = np.empty(H)
+    for h in range(H):
+        free_ram[h] = ram_mb[h] - host_used[0, h] + 1e-9
+        free_disk[h] = disk_mb[h] - host_used[1, h] + 1e-9
+    for k in range(T):
+        out[k * S] = True
+        if task_new[k]:
+            for s in range(1, S):
+                out[k * S + s] = True
+    base = T * S
+    for i in range(NF):
+        row = base + i * (H + 1)
+        out[row] = True
+        k = i // F5
+        if task_new[k]:
+            j = i - k * F5
+            a = task_app[k]
+            b = task_batch[k]
+            movable = False
+            ram = 0.0
+            disk = 0.0
+            for s in range(S):
+                first = 1 if split_chain[a, s] else split_nfrag[a, s]
+                if j < first:
+                    r, d, _, _, _ = fragment_demand(a, s, j, b, split_f, compute_scale, transfer_compression,
+                                                    runtime_overhead_mb, stream_chunk)
+                    movable = True
+                    ram = max(ram, r)
+                    disk = max(disk, d)
+        else:
+            st = frag_state[i]
+            movable = st == READY or st == RUNNING
+            ram = frag_ram[i]
+            disk = frag_disk[i]
+        if not movable:
+            continue
+        here = frag_host[i]
+        for h in range(H):
+            out[row + 1 + h] = ram <= free_ram[h] and disk <= free_disk[h] and here != h
 
 
 @_jit
