@@ -98,6 +98,11 @@ class SplitPlaceEnv(gym.Env):
     ``gym.make("SplitPlace-v0", **kwargs)`` where kwargs are fields of
     ``SplitPlaceConfig`` (e.g. ``n_hosts=64, arrival_rate=24``) or
     ``config=SplitPlaceConfig(...)``; ``render_mode`` in {"ansi", "rgb_array"}.
+    ``backend`` picks the implementation of the step, the observation and the
+    mask: "numba" (compiled kernels, ``core/kernels.py``; the default when numba
+    is installed) or "numpy" (the vectorised reference). Both give bit-identical
+    episodes; the first step of a new process loads the compiled kernels from
+    numba's cache (about 10 s to compile them once per machine).
     Registered variants: ``SplitPlace-small-v0``, ``SplitPlace-large-v0``,
     ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``.
     """
