@@ -5,11 +5,14 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import splitplace_env  # noqa: F401  (registers the ids)
 from splitplace_env.config import SplitPlaceConfig
 from splitplace_env.core import kernels
 from splitplace_env.core.engine import EdgeEngine
+from test_invariants import CONFIGS, N_EXAMPLES, _action  # tests/ is on the path (rootdir-less tests)
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
@@ -36,6 +39,8 @@ def _paired_rollout(env_id: str, seed: int, n_steps: int, policy: str, tree_equa
             action = masked_action(ref, rng)
         elif policy == "sparse":
             action = masked_action(ref, rng, place_prob=0.3)
+        elif policy == "mixed":  # the invariants' mix of masked, in-range and out-of-range actions
+            action = _action(ref, rng, bool(rng.random() < 0.5), masked_action)
         else:  # unmasked: out-of-range, meaningless and infeasible entries included
             action = rng.integers(-1, ref.action_space.nvec + 1)
         a, b = fast.step(action), ref.step(action)
@@ -63,6 +68,13 @@ def test_backends_identical_paper_preset(policy: str, tree_equal, masked_action)
 def test_backends_identical_variants(env_id: str, kwargs: dict, tree_equal, masked_action) -> None:
     """Other presets, more split modes, and a crowded cluster (backlog, admission refusals)."""
     _paired_rollout(env_id, 11, 40, "masked", tree_equal, masked_action, **kwargs)
+
+
+@settings(max_examples=N_EXAMPLES)
+@given(cfg=CONFIGS, seed=st.integers(0, 2**31 - 1))
+def test_backends_identical_random_configs(cfg: dict, seed: int, tree_equal, masked_action) -> None:
+    """Any configuration the invariants cover: both backends step alike for 30 intervals."""
+    _paired_rollout("SplitPlace-v0", seed, 30, "mixed", tree_equal, masked_action, **cfg)
 
 
 def test_backend_choice_and_errors(monkeypatch) -> None:
@@ -95,3 +107,21 @@ def test_interp_matches_numpy_power_curve() -> None:
                         np.nextafter(grid, -1.0), [-0.5, 1.5]])
     got = np.array([kernels.interp(v, grid, cluster.PI4B_POWER_W) for v in x])
     np.testing.assert_array_equal(got, cluster.power_w(x))
+
+
+def test_runs_without_numba() -> None:
+    """Where numba cannot be imported, the env falls back to the numpy reference and still steps."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['numba'] = None\n"  # makes 'import numba' raise ImportError
+        "import gymnasium as gym, splitplace_env\n"
+        "from splitplace_env.core import kernels\n"
+        "env = gym.make('SplitPlace-small-v0'); env.reset(seed=0)\n"
+        "for _ in range(5): env.step(env.action_space.sample())\n"
+        "print(kernels.AVAILABLE, env.unwrapped.engine.backend)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "numpy"]
