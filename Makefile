@@ -23,7 +23,7 @@ run: $(STAMP)
 
 ## test: every test, slow ones included
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --durations=15
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15  # loadgroup: one Ray cluster at a time
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.speed

@@ -5,7 +5,7 @@ Backends:
 * ``workers <= 1``: in this process, one job after another (debugging, tests);
 * default: a ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn``
   start method (``workers`` processes);
-* ``use_ray=True``: Ray tasks on a local ``ray.init(num_cpus=workers)``, or on
+* ``use_ray=True``: Ray tasks on a new local ``ray.init(address="local", num_cpus=workers)``, or on
   the cluster at ``ray_address``. Ray is an optional extra, imported only here.
 
 Every job is seeded by its own key, so all backends give the same rows; the
@@ -93,6 +93,16 @@ def _run_processes(jobs: Sequence[Job], runner: Runner | None, workers: int, bar
     return rows
 
 
+#: Ray >= 2.59 starts clusters (``ray start``) with token authentication, but a driver
+#: connecting to one only sends the token when its environment says so.
+_RAY_CONNECT_HINT = (
+    "could not connect to the Ray cluster at {address} ({error}). If the cluster uses token "
+    "authentication (the default of `ray start` since Ray 2.59), set RAY_AUTH_MODE=token in this "
+    "shell and make the cluster's token available here (~/.ray/auth_token, RAY_AUTH_TOKEN or "
+    "RAY_AUTH_TOKEN_PATH)."
+)
+
+
 def _run_ray(jobs: Sequence[Job], runner: Runner | None, workers: int, address: str | None,
              bar) -> list[dict[str, Any]]:
     try:
@@ -102,9 +112,13 @@ def _run_ray(jobs: Sequence[Job], runner: Runner | None, workers: int, address: 
     started = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, log_to_driver=False)
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except ConnectionError as exc:
+                raise RuntimeError(_RAY_CONNECT_HINT.format(address=address, error=exc)) from exc
         else:
-            ray.init(num_cpus=workers, log_to_driver=False, include_dashboard=False)
+            # "local": a new cluster of our own, even where `ray start` left one running.
+            ray.init(address="local", num_cpus=workers, log_to_driver=False, include_dashboard=False)
         started = True
     try:
         task = ray.remote(num_cpus=1)(run_job)
@@ -174,7 +188,9 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                        help="parallel worker processes / Ray CPUs (default: all available CPUs; 1 = in-process)")
     group.add_argument("--ray", action="store_true", help="run jobs as Ray tasks on a local ray.init(num_cpus=WORKERS)")
     group.add_argument("--ray-address", default=None, metavar="ADDR",
-                       help="run jobs as Ray tasks on the Ray cluster at ADDR (implies --ray)")
+                       help="run jobs as Ray tasks on the Ray cluster at ADDR (implies --ray); a cluster "
+                            "with token authentication (ray start's default since Ray 2.59) needs "
+                            "RAY_AUTH_MODE=token and its token in this shell")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 

@@ -118,7 +118,9 @@ def train_ppo(iterations: int = 2, address: str | None = None, **config_kwargs: 
 
     started = False
     if not ray.is_initialized():
-        kw = {"address": address} if address else {"num_cpus": max(1, config_kwargs.get("runners", 0)) + 1}
+        # address="local" starts a cluster of our own even where `ray start` left one running.
+        kw = ({"address": address} if address
+              else {"address": "local", "num_cpus": max(1, config_kwargs.get("runners", 0)) + 1})
         ray.init(include_dashboard=False, log_to_driver=False, **kw)
         started = True
     try:
