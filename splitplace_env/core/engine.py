@@ -261,6 +261,9 @@ class EdgeEngine:
         """One interval by the compiled kernel (``core/kernels.py``): phases 1-4, the
         reward and the admission of phase 5, with the same results as the numpy phases
         below; the clock and the links advance here."""
+        # One dtype and layout: anything else would compile another specialisation of the kernel.
+        splits = np.ascontiguousarray(splits, dtype=np.int64)
+        hosts = np.ascontiguousarray(hosts, dtype=np.int64)
         wl = self.workload
         arrived = wl.arrived_by_end_of(self.t + 1)  # tasks that arrive during this interval
         # Fresh per-host outputs: the previous step's info still holds the old ones.
