@@ -159,7 +159,19 @@ class SplitPlaceEnv(gym.Env):
         self._inv_ram_cap = 1.0 / e.hosts.ram_mb
         self._inv_disk_cap = 1.0 / e.hosts.disk_mb
         self._inv_slots = 1.0 / (4.0 * e.hosts.cores)
-        self._obs_n_on = np.zeros(H, dtype=np.int64)  # work array of the compiled observation
+        # The compiled observation's constant inputs (kernels.OBS_PARAMS, OBS_HOST_CONST) and work array.
+        sc = self._inv_scales
+        params = {"inv_response": sc["response_intervals"], "inv_batch": sc["batch"], "inv_work": sc["work_s"],
+                  "inv_ram": sc["ram_mb"], "inv_disk": sc["disk_mb"], "inv_data": sc["data_mb"],
+                  "inv_bandwidth": sc["bandwidth_mbps"], "inv_latency": sc["latency_s"],
+                  "inv_power": 1.0 / self._max_power, "inv_hosts": self._inv_hosts}
+        host_const = {"ram_mb": e.hosts.ram_mb, "inv_ram_cap": self._inv_ram_cap,
+                      "inv_disk_cap": self._inv_disk_cap, "ram_cap_n": self._ram_cap_n,
+                      "mobile": e.hosts.mobile, "inv_slots": self._inv_slots}
+        self._obs_const = (
+            np.array([params[k] for k in kernels.OBS_PARAMS], dtype=np.float64),
+            np.stack([np.asarray(host_const[k], dtype=np.float64) for k in kernels.OBS_HOST_CONST]),
+            self._nfrag_pad, np.zeros(H, dtype=np.int64))
         self._last_energy = 0.0
         self._last_step = None
 
@@ -169,7 +181,6 @@ class SplitPlaceEnv(gym.Env):
         if seed is None:  # draw an episode seed from the env's own generator
             seed = int(self.np_random.integers(2**63 - 1))
         self.engine.reset(seed)
-        self._bind_observation_args()
         self._last_energy = self.engine.idle_energy_j
         self._last_step = None
         return self._observation(), self._info(None)
@@ -199,8 +210,7 @@ class SplitPlaceEnv(gym.Env):
         T, H, S = e.n_tasks, e.n_hosts, e.n_splits
         out = np.zeros(T * S + e.n_frags * (H + 1), dtype=bool)
         if e.backend == "numba":
-            kernels.action_masks(out, S, e._params, e.split_nfrag, e.split_chain, e._split_f, e._host_static,
-                                 e._task_b, e._task_i, e.frag_state, e.frag_host, e._frag_f, e._host_used)
+            kernels.action_masks(out, S, *e.kernel_tables, *e.state_blocks)
             return out
         split_mask = out[: T * S].reshape(T, S)
         split_mask[:, 0] = True
@@ -241,7 +251,7 @@ class SplitPlaceEnv(gym.Env):
             if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
                 raise ValueError("action must hold finite integer values (see env.codec), "
                                  f"got non-integral or out-of-range floats of dtype {a.dtype}")
-        return np.ascontiguousarray(a, dtype=np.int64)  # one layout and dtype: one compiled kernel
+        return a.astype(np.int64, copy=False)
 
     def _placement_demands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """RAM and disk demand of every fragment slot and whether it can move now.
@@ -267,29 +277,6 @@ class SplitPlaceEnv(gym.Env):
             movable[idx] = ready.any(axis=1).ravel()
         return ram, disk, movable
 
-    def _bind_observation_args(self) -> None:
-        """Collects the compiled observation's arguments that stay the same objects all
-        episode (the engine's state blocks change in place)."""
-        e, sc = self.engine, self._inv_scales
-        params = {"inv_response": sc["response_intervals"], "inv_batch": sc["batch"], "inv_work": sc["work_s"],
-                  "inv_ram": sc["ram_mb"], "inv_disk": sc["disk_mb"], "inv_data": sc["data_mb"],
-                  "inv_bandwidth": sc["bandwidth_mbps"], "inv_latency": sc["latency_s"],
-                  "inv_power": 1.0 / self._max_power, "inv_hosts": self._inv_hosts}
-        host_const = {"ram_mb": e.hosts.ram_mb, "inv_ram_cap": self._inv_ram_cap,
-                      "inv_disk_cap": self._inv_disk_cap, "ram_cap_n": self._ram_cap_n,
-                      "mobile": e.hosts.mobile, "inv_slots": self._inv_slots}
-        self._obs_args = (
-            np.array([params[k] for k in kernels.OBS_PARAMS], dtype=np.float64),
-            np.stack([np.asarray(host_const[k], dtype=np.float64) for k in kernels.OBS_HOST_CONST]),
-            self._nfrag_pad, self._obs_n_on, e._host_used, e._task_b, e._task_i, e._task_f, e.frag_state,
-            e.frag_host, e._frag_f)
-
-    def __setstate__(self, state: dict) -> None:
-        # The engine's state blocks were restored as new objects: collect them again.
-        self.__dict__.update(state)
-        if getattr(self.engine, "_seeded", False):
-            self._bind_observation_args()
-
     def _observation(self) -> dict[str, np.ndarray]:
         e = self.engine
         if e.backend == "numpy":
@@ -301,8 +288,8 @@ class SplitPlaceEnv(gym.Env):
                "globals": np.empty(len(GLOBAL_FEATURES), dtype=np.float32)}
         kernels.observation(
             e.t, e.t / self.config.max_episode_steps, e.backlog / T, self._last_energy / e.max_energy_j,
-            e._host_out, e.bandwidth, e.latency, obs["hosts"], obs["tasks"], obs["fragments"], obs["globals"],
-            *self._obs_args)
+            e.n_ready, e.host_util, e.host_net_util, e.host_power_w, e.bandwidth, e.latency, obs["hosts"], obs["tasks"], obs["fragments"],
+            obs["globals"], *self._obs_const, *e.state_blocks)
         return obs
 
     def _observation_numpy(self) -> dict[str, np.ndarray]:

@@ -122,6 +122,16 @@ class EdgeEngine:
         self.ram_scale = float(self.hosts.ram_mb.max())
         self.disk_scale = float(self.hosts.disk_mb.max())
         self.work_scale = float(self.split_work.max() * max(int(b.max()) for b in batches) * cfg.compute_scale)
+        params = {"n_splits": self.n_splits, "interval_s": cfg.interval_s, "compute_scale": cfg.compute_scale,
+                  "transfer_compression": cfg.transfer_compression,
+                  "runtime_overhead_mb": cfg.runtime_overhead_mb,
+                  "stream_chunk_samples": cfg.stream_chunk_samples, "max_energy_j": self.max_energy_j,
+                  "alpha": cfg.alpha, "beta": cfg.beta, "response_norm": cfg.response_norm}
+        #: The kernels' constant inputs: scalar parameters (``kernels.PARAMS``), fragment
+        #: tables and host specs, in the order the kernels take them.
+        self.kernel_tables = (np.array([params[k] for k in kernels.PARAMS], dtype=np.float64),
+                              self.split_nfrag, self.split_chain, self._split_f, self._host_static)
+        self._power_grid = np.linspace(0.0, 1.0, cluster.PI4B_POWER_W.shape[0])
         self._live = None
         self._seeded = False
         if cfg.backend == "numba" and not kernels.AVAILABLE:
@@ -161,7 +171,6 @@ class EdgeEngine:
         self.frag_host = np.full(NF, -1, dtype=np.int64)
         self._frag_f = np.zeros((len(kernels.FRAG_FLOAT), NF))  # work, delay, transfers, sizes, finish
         self._host_used = np.zeros((len(kernels.HOST_USED), H))  # RAM, disk in use
-        self._host_out = np.zeros((len(kernels.HOST_OUT), H))    # utilisation, network, power
         # Work arrays of the compiled kernels (contents never outlive a step).
         self._scratch_i = np.zeros((3, NF), dtype=np.int64)      # candidates, their hosts, done
         self._cand_ok = np.zeros(NF, dtype=bool)
@@ -173,13 +182,13 @@ class EdgeEngine:
         self._pend_i = np.zeros((4, T), dtype=np.int64)   # new tasks: slot, id, app, batch
         self._pend_f = np.zeros(T)                         # and SLA
         self._n_pending = 0
-        self._n_ready = 0
+        self._ready_count = 0  # kept by the compiled kernel (no fragments yet)
         self._bind_state_views()
         self.task_id[:] = -1
         self.task_split[:] = -1
         self.task_start[:] = np.nan
         # Per-host outputs of the last interval; each step makes new ones (info keeps the old).
-        self.host_util, self.host_net_util, self.host_power_w = self._host_out
+        self.host_util, self.host_net_util, self.host_power_w = np.zeros((len(kernels.HOST_OUT), H))
         self.host_power_w[:] = cluster.power_w(self.host_util)
         self._link_t0 = -1
         self._update_links()
@@ -198,21 +207,15 @@ class EdgeEngine:
                              (kernels.HOST_USED, self._host_used)):
             for name, row in zip(names, block):
                 setattr(self, name, row)
-        cfg = self.cfg
-        params = {"n_splits": self.n_splits, "interval_s": cfg.interval_s, "compute_scale": cfg.compute_scale,
-                  "transfer_compression": cfg.transfer_compression,
-                  "runtime_overhead_mb": cfg.runtime_overhead_mb,
-                  "stream_chunk_samples": cfg.stream_chunk_samples, "max_energy_j": self.max_energy_j,
-                  "alpha": cfg.alpha, "beta": cfg.beta, "response_norm": cfg.response_norm}
-        self._params = np.array([params[k] for k in kernels.PARAMS], dtype=np.float64)
-        # The arguments that stay the same objects all episode (arrays change in place).
+        #: The state blocks in the order the kernels take them (host RAM/disk in use,
+        #: task bools, ints, floats, fragment states, hosts, floats).
+        self.state_blocks = (self._host_used, self._task_b, self._task_i, self._task_f, self.frag_state,
+                             self.frag_host, self._frag_f)
+        # The interval kernel's arguments that stay the same objects all episode.
         self._interval_args = (
-            self._params, self.split_nfrag,
-            self.split_chain, self._split_f, self._host_static, self._acc_col,
-            np.linspace(0.0, 1.0, cluster.PI4B_POWER_W.shape[0]), cluster.PI4B_POWER_W, self._task_b,
-            self._task_i, self._task_f, self.task_acc, self.frag_state, self.frag_host, self._frag_f,
-            self._host_used, self._scratch_i, self._cand_ok, self._host_scratch, self._task_scratch,
-            self._n_on, self._fin_i, self._fin_f, self._pend_i, self._pend_f)
+            *self.kernel_tables, self._acc_col, self._power_grid, cluster.PI4B_POWER_W, *self.state_blocks,
+            self.task_acc, self._scratch_i, self._cand_ok, self._host_scratch, self._task_scratch, self._n_on,
+            self._fin_i, self._fin_f, self._pend_i, self._pend_f)
 
     def __setstate__(self, state: dict) -> None:
         # Pickling copies each view on its own: name the rows of the restored blocks again.
@@ -267,20 +270,15 @@ class EdgeEngine:
         wl = self.workload
         arrived = wl.arrived_by_end_of(self.t + 1)  # tasks that arrive during this interval
         # Fresh per-host outputs: the previous step's info still holds the old ones.
-        out = self._host_out = np.empty((len(kernels.HOST_OUT), self.n_hosts))
-        util, self.host_net_util, self.host_power_w = out
-        self.host_util = util
+        out = np.empty((len(kernels.HOST_OUT), self.n_hosts))
+        self.host_util, self.host_net_util, self.host_power_w = out
+        util = self.host_util
         (placements, migrations, infeasible, ignored, n_fin, energy, reward, qos, aec, art, admitted,
-         self._n_ready) = kernels.interval(
+         self._ready_count) = kernels.interval(
             splits, hosts, self.t, self.bandwidth, self.latency, out, self.n_admitted, arrived - self.n_admitted,
             wl.base, wl.app, wl.batch, wl.sla, wl.created, wl.accuracy, *self._interval_args)
-        n_new = arrived - self.next_task_id
-        self.next_task_id = arrived
         self.t += 1
-        self._n_pending = admitted
-        if admitted:
-            self.n_admitted += admitted
-            wl.release(self.n_admitted, self.t)
+        n_new = self._book_arrivals(arrived, admitted)
         self._update_links()
         if n_fin == 0:
             finished = dict(_EMPTY_FINISHED)
@@ -529,16 +527,12 @@ class EdgeEngine:
         """
         wl = self.workload
         arrived = wl.arrived_by_end_of(self.t)
-        n_new = arrived - self.next_task_id
-        self.next_task_id = arrived
         waiting = arrived - self.n_admitted
+        m = 0
         if waiting and self.backend == "numba":
-            m = self._n_pending = kernels.admit(self.n_admitted, waiting, wl.base, wl.app, wl.batch, wl.sla,
-                                                wl.created, wl.accuracy, self._pend_i, self._pend_f,
-                                                self._task_b, self._task_i, self._task_f, self.task_acc)
-            if m:
-                self.n_admitted += m
-                wl.release(self.n_admitted, self.t)
+            m = kernels.admit(self.n_admitted, waiting, wl.base, wl.app, wl.batch, wl.sla, wl.created,
+                              wl.accuracy, self._pend_i, self._pend_f, self._task_b, self._task_i, self._task_f,
+                              self.task_acc)
         elif waiting:
             free = _nonzero(~self.task_active)[:waiting]
             m = free.size
@@ -557,8 +551,17 @@ class EdgeEngine:
                 self.task_split[free] = -1
                 self.task_left[free] = 0
                 self.task_acc[free] = wl.accuracy[rows]
-                self.n_admitted += m
-                wl.release(self.n_admitted, self.t)
+        return self._book_arrivals(arrived, m)
+
+    def _book_arrivals(self, arrived: int, admitted: int) -> int:
+        """Records ``arrived`` tasks so far and ``admitted`` new slot holders (who are the
+        tasks awaiting a split); returns the tasks that arrived since the last call."""
+        n_new = arrived - self.next_task_id
+        self.next_task_id = arrived
+        self._n_pending = admitted
+        if admitted:
+            self.n_admitted += admitted
+            self.workload.release(self.n_admitted, self.t)
         return n_new
 
     @property
@@ -581,11 +584,16 @@ class EdgeEngine:
             "finished": int(self.n_finished_total),
         }
 
+    @property
+    def n_ready(self) -> int:
+        """Fragments ready to be placed (the compiled kernel counts them as the interval ends)."""
+        if self.backend == "numba":
+            return self._ready_count
+        return int(np.count_nonzero(self.frag_state == READY))
+
     def queue_length(self) -> int:
         """Fragments ready but not placed, plus tasks without a slot."""
-        if self.backend == "numba":  # the kernel counted the ready fragments at the interval's end
-            return self._n_ready + self.backlog
-        return int(np.count_nonzero(self.frag_state == READY)) + self.backlog
+        return self.n_ready + self.backlog
 
     def pending(self) -> dict[str, np.ndarray]:
         """New tasks awaiting a split in the next step (fresh arrays, slot order):

@@ -407,8 +407,8 @@ def complete(done, n_done, frag_state, frag_host, frag_ram, frag_disk, frag_fini
 @_jit
 def interval(splits, hosts, t, bandwidth, latency, host_out, first_id, waiting, base, wl_app, wl_batch,
              wl_sla, wl_created, wl_accuracy, params, split_nfrag, split_chain, split_f, host_static,
-             acc_col, power_grid, power_table, task_b, task_i, task_f, task_acc, frag_state, frag_host,
-             frag_f, host_used, scratch_i, cand_ok, host_scratch, task_scratch, n_on, fin_i, fin_f,
+             acc_col, power_grid, power_table, host_used, task_b, task_i, task_f, frag_state, frag_host,
+             frag_f, task_acc, scratch_i, cand_ok, host_scratch, task_scratch, n_on, fin_i, fin_f,
              pend_i, pend_f):
     """Phases 1-4 of an interval, its Eq. 8 reward, and the admission of the next
     interval's tasks (``admit``; the caller advances the clock and the links), in one call.
@@ -519,23 +519,24 @@ def admit(first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accu
 
 
 @_jit
-def observation(t, t_frac, backlog_frac, energy_frac, host_out, bandwidth, latency, out_hosts, out_tasks,
-                out_frags, out_globals, obs_params, host_const, nfrag_pad, n_on, host_used, task_b, task_i,
-                task_f, frag_state, frag_host, frag_f):
+def observation(t, t_frac, backlog_frac, energy_frac, n_ready, host_util, host_net_util, host_power_w,
+                bandwidth, latency, out_hosts,
+                out_tasks, out_frags, out_globals, obs_params, host_const, nfrag_pad, n_on, host_used, task_b,
+                task_i, task_f, frag_state, frag_host, frag_f):
     """Writes the observation (``SplitPlaceEnv`` docstring) into float32 arrays.
 
     Each feature is computed in float64 with the operations of the env's numpy
     reference (``SplitPlaceEnv._observation_numpy``), then clipped where that one
     clips and rounded to float32. ``obs_params`` holds the inverse scales named by
     ``OBS_PARAMS``, ``host_const`` the per-host constants named by ``OBS_HOST_CONST``;
-    the state comes in the engine's packed blocks. ``n_on`` is an (H,) int work array.
+    the state comes in the engine's packed blocks, with its count of ready fragments
+    (``n_ready``). ``n_on`` is an (H,) int work array.
     """
     inv_response, inv_batch, inv_work, inv_ram = obs_params[0], obs_params[1], obs_params[2], obs_params[3]
     inv_disk, inv_data, inv_bandwidth, inv_latency = obs_params[4], obs_params[5], obs_params[6], obs_params[7]
     inv_power, inv_hosts = obs_params[8], obs_params[9]
     ram_mb, inv_ram_cap, inv_disk_cap = host_const[0], host_const[1], host_const[2]
     ram_cap_n, mobile, inv_slots = host_const[3], host_const[4], host_const[5]
-    host_util, host_net_util, host_power_w = host_out[0], host_out[1], host_out[2]
     ram_used, disk_used = host_used[0], host_used[1]
     task_active, task_new = task_b[0], task_b[1]
     task_app, task_batch, task_split, task_left = task_i[1], task_i[2], task_i[3], task_i[4]
@@ -548,13 +549,9 @@ def observation(t, t_frac, backlog_frac, energy_frac, host_out, bandwidth, laten
     S = out_tasks.shape[1] - 10  # split one-hot columns after 10 fixed ones
     for h in range(H):
         n_on[h] = 0
-    n_ready = 0
     for i in range(NF):
-        st = frag_state[i]
-        if st == RUNNING:
+        if frag_state[i] == RUNNING:
             n_on[frag_host[i]] += 1
-        elif st == READY:
-            n_ready += 1
     for h in range(H):
         row = out_hosts[h]
         row[0] = _unit(host_util[h])
@@ -613,8 +610,8 @@ def observation(t, t_frac, backlog_frac, energy_frac, host_out, bandwidth, laten
 
 
 @_jit
-def action_masks(out, n_splits, params, split_nfrag, split_chain, split_f, host_static, task_b, task_i,
-                 frag_state, frag_host, frag_f, host_used):
+def action_masks(out, n_splits, params, split_nfrag, split_chain, split_f, host_static, host_used, task_b,
+                 task_i, task_f, frag_state, frag_host, frag_f):
     """Fills the factored action mask (``SplitPlaceEnv.action_masks``) into the zeroed
     bool array ``out``: ``T*S`` split entries, then ``5T*(H+1)`` host entries.
 
