@@ -35,7 +35,7 @@ _ENV_KWARGS = {
 
 def env_kwargs_for(name: str) -> dict[str, Any]:
     """The environment kwargs agent ``name`` needs (extra split modes); {} for most."""
-    return {k: v for k, v in _ENV_KWARGS.get(name, {}).items()}
+    return dict(_ENV_KWARGS.get(name, {}))
 
 
 def make_agent(name: str, env: gym.Env, seed: int | None = None, load_weights: bool = True,

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from agents.registry import TABLE1_AGENTS, env_kwargs_for
 from agents.runner import run_episode
+from benchmarks.jobs import limit_threads
+from benchmarks.paper import RESULTS_DIR
 
 #: Cluster sizes: hosts -> environment kwargs.
 SIZES = {
@@ -31,7 +32,7 @@ DEFAULT_AGENTS = TABLE1_AGENTS + ("random", "first-fit", "least-loaded")
 #: Intervals timed per size (the first intervals are lighter: the cluster fills up).
 DEFAULT_INTERVALS = {16: 40, 64: 20, 256: 10}
 TARGETS_MS = {("SplitPlace", 16): 20.0, ("SplitPlace", 256): 200.0}
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(RESULTS_DIR)
 
 
 def measure(agents: Sequence[str] = DEFAULT_AGENTS, sizes: Sequence[int] = (16, 64, 256),
@@ -42,6 +43,8 @@ def measure(agents: Sequence[str] = DEFAULT_AGENTS, sizes: Sequence[int] = (16, 
         rows with agent, hosts, intervals, median_ms, p95_ms, mean_ms, max_ms and
         target_ms (the issue's target where there is one, else NaN).
     """
+    limit_threads()        # the figures are single-threaded, whoever calls (main, bench speed)
+    _single_thread_blas()
     intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
     rows = []
     for n in sizes:
@@ -91,8 +94,8 @@ def _single_thread_blas() -> None:
     threadpool_limits(1)
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
-    """Command line: measure and write the results."""
+def main(argv: list[str] | None = None) -> int:
+    """Command line: measure and write the results; returns the exit code."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--agents", nargs="*", default=list(DEFAULT_AGENTS))
     ap.add_argument("--sizes", nargs="*", type=int, default=[16, 64, 256])
@@ -100,15 +103,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    _single_thread_blas()
     iv = {n: args.intervals for n in args.sizes} if args.intervals else None
     rows = measure(args.agents, args.sizes, iv, args.seed)
     csv_path, md_path = write(rows, args.out_dir)
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")
-    return rows
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -24,9 +24,10 @@ import gymnasium as gym
 import numpy as np
 
 import splitplace_env  # noqa: F401  (registers the ids)
+from benchmarks import paper
 from splitplace_env.codec import ActionCodec
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_DIR = Path(paper.RESULTS_DIR)
 
 #: The paper's figures (Table 1, GOBI placement; DESIGN.md section 3 ranges).
 PAPER = {
@@ -219,31 +220,31 @@ def write_results(result: dict[str, Any], out_dir: Path = RESULTS_DIR) -> tuple[
     """Writes ``calibration.csv`` and ``calibration.md`` into ``out_dir``; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out_dir / "calibration.csv", out_dir / "calibration.md"
-    keys = ["mode", "seed", "response", "wait", "sla_violation", "accuracy", "reward", "finished", "arrived",
-            "placements", "infeasible"]
+    mean_keys = ["response", "wait", "sla_violation", "accuracy", "reward", "finished", "arrived"]
+    keys = ["mode", "seed", *mean_keys, "placements", "infeasible"]
+    paper_cols = ("response", "wait", "sla_violation", "accuracy")
+
+    def paper(mode: str) -> list:
+        p = PAPER.get(mode, {})
+        return [p.get(k, "") for k in paper_cols]
+
     with csv_path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(keys + ["paper_response", "paper_wait", "paper_sla_violation", "paper_accuracy"])
+        w.writerow(keys + [f"paper_{k}" for k in paper_cols])
         for r in result["runs"]:
-            p = PAPER.get(r["mode"], {})
-            w.writerow([r[k] if not isinstance(r[k], float) else f"{r[k]:.4f}" for k in keys]
-                       + [p.get("response", ""), p.get("wait", ""), p.get("sla_violation", ""), p.get("accuracy", "")])
+            w.writerow([r[k] if not isinstance(r[k], float) else f"{r[k]:.4f}" for k in keys] + paper(r["mode"]))
         for m, s in result["summary"].items():
-            p = PAPER.get(m, {})
-            w.writerow([m, "mean"] + [f"{s[k]:.4f}" for k in keys[2:9]] + ["", ""]
-                       + [p.get("response", ""), p.get("wait", ""), p.get("sla_violation", ""), p.get("accuracy", "")])
+            w.writerow([m, "mean"] + [f"{s[k]:.4f}" for k in mean_keys] + ["", ""] + paper(m))
     md_path.write_text(_table(result))
     return csv_path, md_path
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Command line: run, write the results and print the table.
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run, write the results and print the table; returns the exit code
+    (``measure`` gives the figures to library callers).
 
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The ``measure`` result.
     """
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -254,8 +255,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     result = measure(args.seeds, args.intervals, ("layer", "semantic"), args.env_id)
     write_results(result, args.out_dir)
     print(_table(result))
-    return result
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

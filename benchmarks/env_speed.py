@@ -34,8 +34,9 @@ import gymnasium as gym
 import numpy as np
 
 import splitplace_env  # noqa: F401  (registers the ids)
+from benchmarks import paper
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_DIR = Path(paper.RESULTS_DIR)
 TARGET_RATIO = 10.0
 DEFAULT_HOSTS = (16, 64, 256, 1024)
 
@@ -172,17 +173,8 @@ def scaling(hosts: Sequence[int] = DEFAULT_HOSTS, warmup: int = 20, steps: int =
         rng = np.random.default_rng(seed)
         state = {"seed": seed}
         env.reset(seed=seed)
-        for _ in range(warmup):
-            env.step(masked_random_action(env, rng))
-        times = []
-        for _ in range(steps):
-            action = masked_random_action(env, rng)
-            t0 = time.perf_counter()
-            _, _, terminated, truncated, _ = env.step(action)
-            times.append(time.perf_counter() - t0)
-            if terminated or truncated:
-                state["seed"] += 1
-                env.reset(seed=state["seed"])
+        _timed_block(env, warmup, lambda: masked_random_action(env, rng), state)  # fills the cluster
+        times = _timed_block(env, steps, lambda: masked_random_action(env, rng), state)
         env.close()
         med = float(np.median(times))
         rows.append({"hosts": h, "arrival_rate": rate, "max_tasks": slots, "step_s": med,
@@ -319,14 +311,12 @@ def write_results(result: dict[str, Any], out_dir: Path = RESULTS_DIR) -> tuple[
     return csv_path, md_path
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Command line: measure, write the results and print the table.
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: measure, write the results and print the table; returns the exit code
+    (``measure`` gives the figures to library callers).
 
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The ``measure`` result.
     """
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--blocks", type=int, default=9, help="interleaved block pairs (default 9)")
@@ -348,8 +338,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                      args.env_id, args.backends)
     write_results(result, args.out_dir)
     print(_table(result))
-    return result
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from benchmarks.jobs import RL_PREFIX, Job, Runner, make_jobs
-from benchmarks.paper import RESULTS_DIR, TABLE1_AGENTS
+from benchmarks.paper import RESULTS_DIR
 from benchmarks.summary import improvement, ordered_agents, summarize
 from benchmarks.sweep import add_sweep_arguments, run_sweep
 
@@ -17,22 +17,16 @@ REFERENCE_AGENT = "SplitPlace"
 
 
 def default_agents() -> list[str]:
-    """Table 1 agents: the agents package's list when it exists, else the paper's."""
-    try:
-        from agents.registry import TABLE1_AGENTS as registered
-    except ImportError:
-        return list(TABLE1_AGENTS)
-    return list(registered)
+    """The Table 1 agents (``agents.registry.TABLE1_AGENTS``)."""
+    from agents.registry import TABLE1_AGENTS
+
+    return list(TABLE1_AGENTS)
 
 
 def agent_list(extra: Sequence[str] | None, only: Sequence[str] | None) -> list[str]:
     """``only`` if given, else the default agents plus ``extra`` (deduplicated, in order)."""
     names = list(only) if only else default_agents() + list(extra or [])
-    out: list[str] = []
-    for name in names:
-        if name not in out:
-            out.append(name)
-    return out
+    return list(dict.fromkeys(names))
 
 
 def check_agents(names: Sequence[str]) -> None:
@@ -47,13 +41,13 @@ def check_agents(names: Sequence[str]) -> None:
         from agents import registry
     except ImportError as exc:
         raise SystemExit(f"the agents package is not available ({exc}); cannot run real agents") from exc
-    known = getattr(registry, "AGENT_NAMES", None)
+    known = registry.AGENT_NAMES
     for name in names:
         if name.startswith(RL_PREFIX):
             path = name[len(RL_PREFIX):]
             if not os.path.exists(path) and not os.path.exists(path + ".zip"):
                 raise SystemExit(f"RL model not found: {path}")
-        elif known is not None and name not in known:
+        elif name not in known:
             raise SystemExit(f"unknown agent {name!r}; known: {', '.join(sorted(known))}")
 
 

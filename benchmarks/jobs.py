@@ -96,12 +96,10 @@ def limit_threads() -> None:
 
 
 def agent_env_kwargs(agent: str) -> dict[str, Any]:
-    """The env kwargs an agent needs (e.g. MC's "compressed" split mode)."""
-    if agent.startswith(RL_PREFIX):
-        return {}
+    """The env kwargs an agent needs (e.g. MC's "compressed" split mode; {} for ``rl:PATH``)."""
     from agents.registry import env_kwargs_for
 
-    return dict(env_kwargs_for(agent) or {})
+    return env_kwargs_for(agent)
 
 
 def metrics_from_episode(metrics: Mapping[str, Any]) -> dict[str, float]:

@@ -63,9 +63,6 @@ METRICS: tuple[MetricSpec, ...] = (
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
 
-#: Agents of Table 1, in the paper's row order.
-TABLE1_AGENTS: tuple[str, ...] = ("MC", "Gillis", "S+G", "L+G", "R+D", "M+G", "SplitPlace")
-
 #: Table 1 of the paper, keyed by agent then metric key.
 PAPER_TABLE1: dict[str, dict[str, float]] = {
     "MC": dict(energy=1.1368, sched_time=8.84, jain=0.65, wait_time=1.15, response_time=6.85,

@@ -66,21 +66,6 @@ def write_rows_csv(rows: Sequence[Mapping[str, Any]], path: str) -> str:
     return write_csv(rows, path)
 
 
-def read_csv(path: str) -> list[dict[str, Any]]:
-    """Reads a CSV written by ``write_csv``, converting numeric fields."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
-
-
-def _parse(v: str) -> Any:
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            continue
-    return v
-
-
 def summary_csv_rows(summary: Iterable[Mapping[str, Any]], paper: Mapping[str, Mapping[str, float]] | None
                      ) -> list[dict[str, Any]]:
     """Summary rows plus the metric unit and the paper's number (if any)."""

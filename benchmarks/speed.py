@@ -3,15 +3,12 @@
 ``splitplace bench speed`` (or ``python -m benchmarks.speed``) measures, in one
 process so the ratios cancel the machine's drift:
 
-1. the step time of SplitPlace-v0 as a ratio to CartPole-v1's (the environment
-   owner's ``benchmarks.env_speed.compare_with_cartpole``; fallback here: random
-   masked actions, only ``env.step`` timed, interleaved blocks, medians);
-2. every agent's decision time (``act`` wall time per interval) with the
-   agents engineer's ``benchmarks.agent_speed.measure`` (fallback: from
-   ``agents.runner.run_episode`` records);
-3. PPO training steps/s with 1, 2 and 4 environments, with the RL engineer's
-   ``agents.rl.speed.ppo_steps_per_second`` (fallback: the ``steps_per_s`` that
-   ``agents.rl.train.train`` reports for a short run per count).
+1. the step time of SplitPlace-v0 as a ratio to CartPole-v1's
+   (``benchmarks.env_speed.compare_with_cartpole``);
+2. every agent's decision time (``act`` wall time per interval,
+   ``benchmarks.agent_speed.measure``);
+3. PPO training steps/s with 1, 2 and 4 environments
+   (``agents.rl.speed.ppo_steps_per_second``).
 
 Writes ``speed.csv`` and ``speed.md`` under ``benchmarks/results/``.
 """
@@ -23,151 +20,17 @@ import logging
 import os
 import platform
 import time
-from typing import Any, Callable, Sequence
-
-import numpy as np
+from typing import Any, Sequence
 
 from benchmarks import report
 from benchmarks.paper import RESULTS_DIR
-
-logger = logging.getLogger(__name__)
 
 #: Scalar results of ``benchmarks.env_speed.compare_with_cartpole`` shown in the report.
 ENV_KEYS = ("env_id", "splitplace_steps_per_s", "cartpole_steps_per_s", "ratio", "ratio_median_step",
             "target_ratio", "meets_target")
 
 
-# ---------------------------------------------------------------- environment step rate
-def _steps_per_second(env, actions: Callable[[], Any], n_steps: int, seed: int) -> float:
-    """Steps/s of ``env.step`` alone over ``n_steps`` steps (resets not timed)."""
-    env.reset(seed=seed)
-    elapsed = 0.0
-    for _ in range(n_steps):
-        action = actions()
-        t0 = time.perf_counter()
-        _, _, terminated, truncated, _ = env.step(action)
-        elapsed += time.perf_counter() - t0
-        if terminated or truncated:
-            env.reset()
-    return n_steps / elapsed if elapsed > 0 else float("inf")
-
-
-def masked_sampler(env, rng: np.random.Generator) -> Callable[[], np.ndarray]:
-    """Random action using only entries the env's mask allows (uniform per row)."""
-    base = env.unwrapped
-    codec = base.codec
-
-    def sample() -> np.ndarray:
-        split_rows, host_rows = codec.split_masks(base.action_masks())
-        splits = np.argmax(rng.random(split_rows.shape) * split_rows, axis=1)
-        hosts = np.argmax(rng.random(host_rows.shape) * host_rows, axis=1)
-        return np.concatenate([splits, hosts]).astype(np.int64)
-
-    return sample
-
-
-def measure_env_ratio(env_id: str = "SplitPlace-v0", *, blocks: int = 5, block_steps: int = 200,
-                      cartpole_steps: int = 5000, seed: int = 0) -> dict[str, float]:
-    """SplitPlace-v0 and CartPole-v1 steps/s in interleaved blocks; medians and ratio.
-
-    Returns:
-        ``{"splitplace_steps_per_s", "cartpole_steps_per_s", "ratio"}``: medians
-        of ``blocks`` blocks each; ``ratio`` = SplitPlace step time / CartPole
-        step time (how many CartPole steps one SplitPlace step costs), the
-        convention of ``benchmarks.env_speed``.
-    """
-    import gymnasium as gym
-
-    import splitplace_env  # noqa: F401
-
-    rng = np.random.default_rng(seed)
-    sp = gym.make(env_id)
-    cp = gym.make("CartPole-v1")
-    sp_sample = masked_sampler(sp, rng)
-    cp.action_space.seed(seed)
-    sp_rates, cp_rates = [], []
-    try:
-        for b in range(blocks):
-            cp_rates.append(_steps_per_second(cp, cp.action_space.sample, cartpole_steps, seed + b))
-            sp_rates.append(_steps_per_second(sp, sp_sample, block_steps, seed + b))
-    finally:
-        sp.close()
-        cp.close()
-    sp_med, cp_med = float(np.median(sp_rates)), float(np.median(cp_rates))
-    return {"splitplace_steps_per_s": sp_med, "cartpole_steps_per_s": cp_med, "ratio": cp_med / sp_med}
-
-
-# ---------------------------------------------------------------- agents
-def measure_agent_times(agents: Sequence[str], env_id: str = "SplitPlace-v0", n_intervals: int = 20,
-                        seed: int = 0, progress: bool = False) -> list[dict[str, Any]]:
-    """Median and mean ``act`` time per interval of each agent over one short episode."""
-    from agents.registry import env_kwargs_for
-    from agents.runner import run_episode
-
-    rows = []
-    it = agents
-    if progress:
-        from tqdm.auto import tqdm
-
-        it = tqdm(agents, desc="agent decision time", unit="agent")
-    for name in it:
-        result = run_episode(name, env_id, seed, n_intervals, env_kwargs_for(name))
-        t = result.act_times
-        rows.append({"agent": name, "median_ms": 1e3 * float(np.median(t)), "mean_ms": 1e3 * float(np.mean(t)),
-                     "p90_ms": 1e3 * float(np.percentile(t, 90)), "intervals": int(t.size)})
-    return rows
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if hasattr(value, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return asdict(value)
-    return dict(value)
-
-
-def _table_rows(value: Any) -> list[dict[str, Any]]:
-    """Normalises another module's result (dict, dict of dicts, list, dataclass) to rows."""
-    if value is None:
-        return []
-    if isinstance(value, dict) or hasattr(value, "__dataclass_fields__"):
-        value = _as_dict(value)
-        if value and all(isinstance(v, dict) for v in value.values()):
-            return [{"name": k, **v} for k, v in value.items()]
-        return [value]
-    return [_as_dict(v) for v in value]
-
-
 # ---------------------------------------------------------------- report
-def measure_ppo(n_envs_list: Sequence[int], timesteps: int, vec: str = "dummy",
-                env_id: str = "SplitPlace-v0") -> list[dict[str, Any]]:
-    """PPO training steps/s for each number of environments (``agents.rl.train.train``).
-
-    Every run trains ``timesteps`` steps (rounded up to whole rollouts) into a
-    temporary folder, without evaluation or checkpoints, after one untimed
-    warm-up run.
-    """
-    import tempfile
-
-    from agents.rl.train import train
-
-    rows = []
-    if n_envs_list:   # warm-up (imports, torch initialisation, first rollout) outside the timing
-        with tempfile.TemporaryDirectory(prefix="splitplace-ppo-speed-") as tmp:
-            train("ppo", env_id=env_id, timesteps=256, n_envs=1, vec=vec, out=tmp, eval_freq=0,
-                  checkpoint_freq=10**9, progress=False)
-    for n in n_envs_list:
-        with tempfile.TemporaryDirectory(prefix="splitplace-ppo-speed-") as tmp:
-            _, summary = train("ppo", env_id=env_id, timesteps=timesteps, n_envs=n, vec=vec, out=tmp,
-                               eval_freq=0, checkpoint_freq=10**9, progress=False)
-        rows.append({"n_envs": n, "vec": vec, "timesteps": int(summary["timesteps"]),
-                     "wall_s": float(summary["wall_s"]), "steps_per_s": float(summary["steps_per_s"])})
-    base = rows[0]["steps_per_s"] if rows else float("nan")
-    for r in rows:
-        r["speedup_vs_first"] = r["steps_per_s"] / base
-    return rows
-
-
 def ppo_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows from ``agents.rl.speed.ppo_steps_per_second``'s dict, with speed-ups and the CartPole ratio."""
     rates = {int(n): float(v) for n, v in result["steps_per_s"].items()}
@@ -184,50 +47,25 @@ def ppo_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_speed(agents: Sequence[str], *, blocks: int, block_steps: int, agent_intervals: int, ppo_steps: int,
-              ppo_envs: Sequence[int], agent_sizes: Sequence[int] = (16,), ppo_vec: str = "subproc",
-              progress: bool = False) -> dict[str, Any]:
-    """Runs all three parts; returns their rows and which implementation measured each."""
-    out: dict[str, Any] = {"env": [], "agents": [], "ppo": [], "source": {}}
-    try:
-        from benchmarks.env_speed import compare_with_cartpole
-    except ImportError:
-        compare_with_cartpole = None
-    if compare_with_cartpole is not None:
-        out["source"]["env"] = "benchmarks.env_speed.compare_with_cartpole"
-        res = compare_with_cartpole(blocks=blocks, steps_per_block=block_steps)
-        out["env"] = [{k: v for k, v in res.items() if k in ENV_KEYS}]
-    else:
-        out["source"]["env"] = "benchmarks.speed.measure_env_ratio"
-        out["env"] = [measure_env_ratio(blocks=blocks, block_steps=block_steps)]
+              ppo_envs: Sequence[int], agent_sizes: Sequence[int] = (16,), ppo_vec: str = "subproc"
+              ) -> dict[str, Any]:
+    """Runs all three parts; returns their rows and which function measured each."""
+    from agents.rl.speed import ppo_steps_per_second
+    from benchmarks.agent_speed import measure as agent_measure
+    from benchmarks.env_speed import compare_with_cartpole
 
-    try:
-        from benchmarks.agent_speed import measure as agent_measure
-    except ImportError:
-        agent_measure = None
-    if agent_measure is not None:
-        out["source"]["agents"] = "benchmarks.agent_speed.measure"
-        out["agents"] = agent_measure(agents=tuple(agents), sizes=tuple(agent_sizes),
-                                      intervals={n: agent_intervals for n in agent_sizes})
-    else:
-        out["source"]["agents"] = "benchmarks.speed.measure_agent_times"
-        out["agents"] = measure_agent_times(agents, n_intervals=agent_intervals, progress=progress)
-
-    if not ppo_envs:
-        out["source"]["ppo"] = "not available (skipped with --no-ppo)"
-        return out
-    try:
-        from agents.rl.speed import ppo_steps_per_second
-    except ImportError:
-        ppo_steps_per_second = None
-    if ppo_steps_per_second is not None:
+    res = compare_with_cartpole(blocks=blocks, steps_per_block=block_steps)
+    out: dict[str, Any] = {
+        "env": [{k: v for k, v in res.items() if k in ENV_KEYS}],
+        "agents": agent_measure(agents=tuple(agents), sizes=tuple(agent_sizes),
+                                intervals={n: agent_intervals for n in agent_sizes}),
+        "ppo": [],
+        "source": {"env": "benchmarks.env_speed.compare_with_cartpole", "agents": "benchmarks.agent_speed.measure",
+                   "ppo": "not available (skipped with --no-ppo)"},
+    }
+    if ppo_envs:
         out["source"]["ppo"] = f"agents.rl.speed.ppo_steps_per_second (vec={ppo_vec})"
         out["ppo"] = ppo_rows(ppo_steps_per_second(list(ppo_envs), timesteps=ppo_steps, vec=ppo_vec))
-    else:
-        try:
-            out["ppo"] = measure_ppo(ppo_envs, ppo_steps, vec=ppo_vec)
-            out["source"]["ppo"] = f"agents.rl.train.train (PPO, vec={ppo_vec})"
-        except ImportError as exc:
-            out["source"]["ppo"] = f"not available ({exc})"
     return out
 
 
@@ -283,7 +121,8 @@ def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentP
     parser.add_argument("--quick", action="store_true",
                         help="3 blocks of 100 steps, 10 intervals per agent, 1024 PPO steps")
     parser.add_argument("--out-dir", default=RESULTS_DIR, help="output folder (default: benchmarks/results)")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="accepted like the other bench commands; this one shows no progress bars")
     return parser
 
 
@@ -300,7 +139,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     result = run_speed(agents, blocks=args.blocks, block_steps=args.block_steps,
                        agent_intervals=args.agent_intervals, ppo_steps=args.ppo_steps,
                        ppo_envs=[] if args.no_ppo else args.ppo_envs, agent_sizes=args.agent_sizes,
-                       ppo_vec=args.ppo_vec, progress=not args.no_progress)
+                       ppo_vec=args.ppo_vec)
     settings = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs visible", "python": platform.python_version(),
                 "blocks": args.blocks, "block steps": args.block_steps, "agent intervals": args.agent_intervals,
                 "wall time": f"{time.perf_counter() - start:.1f} s"}

@@ -113,9 +113,3 @@ def improvement(rows: Sequence[dict[str, Any]], reference: str, *, metrics: Sequ
     return out
 
 
-def lookup(summary: Sequence[dict[str, Any]], scenario: str, agent: str, key: str) -> dict[str, Any] | None:
-    """The summary row for (scenario, agent, metric), or None."""
-    for row in summary:
-        if row["scenario"] == scenario and row["agent"] == agent and row["metric"] == key:
-            return row
-    return None

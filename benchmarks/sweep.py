@@ -28,8 +28,6 @@ from typing import Any, Iterable, Sequence
 from benchmarks.jobs import Job, Runner, make_jobs, run_job
 from benchmarks.paper import RESULTS_DIR
 
-logger = logging.getLogger(__name__)
-
 
 def default_workers() -> int:
     """The number of CPUs this process may use (at least 1)."""

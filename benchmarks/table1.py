@@ -29,8 +29,6 @@ from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, r
 from benchmarks.jobs import Runner
 from benchmarks.paper import PAPER_TABLE1, RESULTS_DIR
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_SEEDS = 5
 DEFAULT_INTERVALS = 100
 QUICK_SEEDS = 2

@@ -22,8 +22,6 @@ from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, r
 from benchmarks.jobs import Runner
 from benchmarks.paper import RESULTS_DIR, WORKLOAD_ENVS
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_SEEDS = 5
 DEFAULT_INTERVALS = 100
 QUICK_SEEDS = 2

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from benchmarks import speed
 
 
-def test_env_ratio_is_a_positive_finite_ratio():
-    res = speed.measure_env_ratio(blocks=2, block_steps=10, cartpole_steps=200)
-    assert res["splitplace_steps_per_s"] > 0 and res["cartpole_steps_per_s"] > 0
-    assert math.isfinite(res["ratio"]) and res["ratio"] > 0
-    assert res["ratio"] == res["cartpole_steps_per_s"] / res["splitplace_steps_per_s"]
-
-
-def test_table_rows_normalises_results():
-    assert speed._table_rows(None) == []
-    assert speed._table_rows({"a": 1.0}) == [{"a": 1.0}]
-    assert speed._table_rows({"x": {"v": 1}, "y": {"v": 2}}) == [{"name": "x", "v": 1}, {"name": "y", "v": 2}]
-    assert speed._table_rows([{"v": 1}]) == [{"v": 1}]
+def test_run_speed_env_part_is_a_positive_finite_ratio():
+    """run_speed's env row comes from env_speed.compare_with_cartpole (PPO skipped, no agents)."""
+    res = speed.run_speed([], blocks=2, block_steps=10, agent_intervals=1, ppo_steps=0, ppo_envs=[])
+    env = res["env"][0]
+    assert env["splitplace_steps_per_s"] > 0 and env["cartpole_steps_per_s"] > 0
+    assert math.isfinite(env["ratio"]) and env["ratio"] > 0
+    assert env["ratio"] == pytest.approx(env["cartpole_steps_per_s"] / env["splitplace_steps_per_s"])
+    assert set(env) <= set(speed.ENV_KEYS) and res["agents"] == [] and res["ppo"] == []
+    assert res["source"] == {"env": "benchmarks.env_speed.compare_with_cartpole",
+                             "agents": "benchmarks.agent_speed.measure",
+                             "ppo": "not available (skipped with --no-ppo)"}
 
 
 def test_speed_markdown_lists_every_section():

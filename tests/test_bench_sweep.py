@@ -160,6 +160,14 @@ def test_cli_help(argv, capsys):
     assert "usage" in capsys.readouterr().out.lower()
 
 
+def test_cli_calibration_runs_and_exits_zero(tmp_path, capsys):
+    """A real (tiny) run through the CLI: the command's main returns an exit code, not its figures."""
+    code = cli.main(["bench", "calibration", "--seeds", "0", "1", "--intervals", "12", "--out-dir", str(tmp_path)])
+    assert code == 0
+    assert (tmp_path / "calibration.md").exists() and (tmp_path / "calibration.csv").exists()
+    assert "always-layer" in capsys.readouterr().out
+
+
 def test_cli_missing_module_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(cli.BENCH_COMMANDS, "nothing", ("benchmarks.does_not_exist", "missing"))
     assert cli.main(["bench", "nothing"]) == 2
