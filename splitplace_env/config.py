@@ -21,6 +21,16 @@ APPLICATIONS: tuple[str, ...] = ("MNIST", "FashionMNIST", "CIFAR100")
 #: fragment), "layer2" and "layer1" (Gillis merging consecutive layer fragments).
 SPLIT_MODES: tuple[str, ...] = ("layer", "semantic", "compressed", "layer2", "layer1")
 
+#: The trained networks (their accuracy is what a finished task scores).
+NETWORKS: tuple[str, ...] = ("layer", "semantic", "compressed")
+
+#: Split mode -> the network that serves it: "layer2" and "layer1" merge consecutive
+#: layer fragments into fewer containers, so they run the layer network.
+NETWORK_OF_SPLIT: Mapping[str, str] = {
+    "layer": "layer", "layer2": "layer", "layer1": "layer",
+    "semantic": "semantic", "compressed": "compressed",
+}
+
 #: Most fragments any split creates (semantic: 5 branches).
 MAX_FRAGMENTS_PER_TASK = 5
 
@@ -126,12 +136,7 @@ class SplitPlaceConfig:
             raise ValueError(
                 f"host_ram_gb must be a non-empty tuple of GB values in [0.5, 1024], got {self.host_ram_gb!r}"
             )
-        _check_seq(self, "applications")
-        unknown = [a for a in self.applications if a not in APPLICATIONS]
-        if not self.applications or unknown or len(set(self.applications)) != len(self.applications):
-            raise ValueError(
-                f"applications must be a non-empty subset of {APPLICATIONS}, got {self.applications!r}"
-            )
+        _check_names(self, "applications", APPLICATIONS, f"a non-empty subset of {APPLICATIONS}")
         _check_seq(self, "app_weights")
         if len(self.app_weights) != len(self.applications) or any(
             not _finite_in(w, 0.0, 1e9) for w in self.app_weights
@@ -140,12 +145,7 @@ class SplitPlaceConfig:
                 "app_weights must give one non-negative weight per application with a positive sum, "
                 f"got {self.app_weights!r} for {self.applications!r}"
             )
-        _check_seq(self, "split_modes")
-        bad = [m for m in self.split_modes if m not in SPLIT_MODES]
-        if not self.split_modes or bad or len(set(self.split_modes)) != len(self.split_modes):
-            raise ValueError(
-                f"split_modes must be distinct names from {SPLIT_MODES}, got {self.split_modes!r}"
-            )
+        _check_names(self, "split_modes", SPLIT_MODES, f"distinct names from {SPLIT_MODES}")
         _check_seq(self, "layer_intervals")
         if len(self.layer_intervals) != len(APPLICATIONS) or any(
             isinstance(v, bool) or not isinstance(v, int) or v < self.min_sla + 1 for v in self.layer_intervals
@@ -178,8 +178,7 @@ class SplitPlaceConfig:
         unknown = sorted(set(kwargs) - names)
         if unknown:
             raise ValueError(f"unknown config field(s) {unknown}; valid fields: {sorted(names)}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-        return dataclasses.replace(base, **fixed)
+        return dataclasses.replace(base, **kwargs)  # __post_init__ validates (lists become tuples)
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the configuration as a plain dict (JSON-friendly)."""
@@ -204,6 +203,14 @@ def _check_seq(cfg: SplitPlaceConfig, name: str) -> None:
         object.__setattr__(cfg, name, tuple(v))
     elif not isinstance(v, tuple):
         raise ValueError(f"{name} must be a tuple or list, got {type(v).__name__} {v!r}")
+
+
+def _check_names(cfg: SplitPlaceConfig, name: str, allowed: tuple[str, ...], what: str) -> None:
+    """A non-empty tuple (or list) of distinct names from ``allowed``."""
+    _check_seq(cfg, name)
+    v = getattr(cfg, name)
+    if not v or any(x not in allowed for x in v) or len(set(v)) != len(v):
+        raise ValueError(f"{name} must be {what}, got {v!r}")
 
 
 def _check_int(cfg: SplitPlaceConfig, name: str, lo: int, hi: int) -> None:
@@ -245,6 +252,8 @@ __all__ = [
     "APPLICATIONS",
     "BACKENDS",
     "MAX_FRAGMENTS_PER_TASK",
+    "NETWORKS",
+    "NETWORK_OF_SPLIT",
     "PRESETS",
     "SPLIT_MODES",
     "SplitPlaceConfig",

@@ -16,7 +16,7 @@ class MaskObservation(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
-        n = int(np.sum(env.action_space.nvec))
+        n = spaces.flatdim(env.action_space)  # MultiDiscrete (interval view) or Discrete (per decision)
         self.observation_space = spaces.Dict({
             **env.observation_space.spaces,
             "action_mask": spaces.Box(0, 1, shape=(n,), dtype=np.int8),

@@ -6,6 +6,7 @@ import re
 import warnings
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker, TimeLimit
@@ -94,3 +95,13 @@ def test_sb3_tolerated_warning_is_the_real_one(env_id: str) -> None:
         sb3_check_env(env, warn=True)
     matched = {str(w.message).split(" has ")[0] for w in caught if SB3_TOLERATED.match(str(w.message))}
     assert matched == {"Your observation hosts", "Your observation tasks", "Your observation fragments"}
+
+
+def test_mask_observation_wraps_the_per_decision_view() -> None:
+    """MaskObservation sizes its mask from any discrete action space (Discrete too)."""
+    env = splitplace_env.MaskObservation(gym.make("SplitPlace-PerDecision-v0"))
+    obs, _ = env.reset(seed=0)
+    assert obs["action_mask"].shape == (env.unwrapped.action_space.n,)
+    assert obs in env.observation_space
+    obs, *_ = env.step(int(np.flatnonzero(obs["action_mask"])[0]))
+    assert obs in env.observation_space

@@ -68,21 +68,21 @@ def build_hosts(cfg: SplitPlaceConfig) -> HostSpecs:
     )
 
 
-_UTIL_GRID = np.linspace(0.0, 1.0, PI4B_POWER_W.shape[0])
+#: CPU utilisation of each point of ``PI4B_POWER_W``.
+UTIL_GRID = np.linspace(0.0, 1.0, PI4B_POWER_W.shape[0])
 
 
-def power_w(util: np.ndarray, table: np.ndarray = PI4B_POWER_W) -> np.ndarray:
+def power_w(util: np.ndarray) -> np.ndarray:
     """Power (W) at CPU utilisation ``util`` in [0, 1], by linear interpolation
     (``np.interp`` clamps outside the table)."""
-    grid = _UTIL_GRID if table.shape[0] == _UTIL_GRID.shape[0] else np.linspace(0.0, 1.0, table.shape[0])
-    return np.interp(util, grid, table)
+    return np.interp(util, UTIL_GRID, PI4B_POWER_W)
 
 
-def max_energy_j(n_hosts: int, interval_s: float, table: np.ndarray = PI4B_POWER_W) -> float:
+def max_energy_j(n_hosts: int, interval_s: float) -> float:
     """Energy of the whole cluster at full load over one interval (J): the AEC scale."""
-    return float(n_hosts * table[-1] * interval_s)
+    return float(n_hosts * PI4B_POWER_W[-1] * interval_s)
 
 
-def idle_energy_j(n_hosts: int, interval_s: float, table: np.ndarray = PI4B_POWER_W) -> float:
+def idle_energy_j(n_hosts: int, interval_s: float) -> float:
     """Energy of the idle cluster over one interval (J): the floor of any interval."""
-    return float(n_hosts * table[0] * interval_s)
+    return float(n_hosts * PI4B_POWER_W[0] * interval_s)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
+from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, NETWORK_OF_SPLIT, SplitPlaceConfig
 from splitplace_env.core import cluster, kernels, metrics, network
 from splitplace_env.core.mobility import make_mobility
 from splitplace_env.core.profiles import fragment_tables, load_profile_document
@@ -105,7 +105,7 @@ class EdgeEngine:
             self.split_out[a, s, :n] = t.out_mb_per_sample
             self.split_peak[a, s, :n] = t.peak_mb_per_sample
         # Which accuracy column each split mode reads.
-        self._acc_col = np.array([ACCURACY_MODES.index(m if m in ACCURACY_MODES else "layer")
+        self._acc_col = np.array([ACCURACY_MODES.index(NETWORK_OF_SPLIT[m])
                                   for m in cfg.split_modes])
         acc = np.zeros((A, len(ACCURACY_MODES)))
         batches = [np.array([1], dtype=np.int64)] * A
@@ -131,7 +131,6 @@ class EdgeEngine:
         #: tables and host specs, in the order the kernels take them.
         self.kernel_tables = (np.array([params[k] for k in kernels.PARAMS], dtype=np.float64),
                               self.split_nfrag, self.split_chain, self._split_f, self._host_static)
-        self._power_grid = np.linspace(0.0, 1.0, cluster.PI4B_POWER_W.shape[0])
         self._live = None
         self._seeded = False
         if cfg.backend == "numba" and not kernels.AVAILABLE:
@@ -213,7 +212,7 @@ class EdgeEngine:
                              self.frag_host, self._frag_f)
         # The interval kernel's arguments that stay the same objects all episode.
         self._interval_args = (
-            *self.kernel_tables, self._acc_col, self._power_grid, cluster.PI4B_POWER_W, *self.state_blocks,
+            *self.kernel_tables, self._acc_col, cluster.UTIL_GRID, cluster.PI4B_POWER_W, *self.state_blocks,
             self.task_acc, self._scratch_i, self._cand_ok, self._host_scratch, self._task_scratch, self._n_on,
             self._fin_i, self._fin_f, self._pend_i, self._pend_f)
 

@@ -42,7 +42,6 @@ class StaticMobility:
     """
 
     def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float) -> None:
-        self.mobile = mobile
         self.interval_s = interval_s
         self._rng = rng
         self._idx = np.flatnonzero(mobile)
@@ -59,11 +58,6 @@ class StaticMobility:
             self._t0 += self._table.shape[0]
             self._table = self._chunk(self._t0, _CHUNK)
         return self._t0, self._table
-
-    def positions(self, t: int) -> np.ndarray:
-        """(n_hosts, 2) positions in metres at the start of interval ``t``."""
-        t0, table = self.window(t)
-        return table[t - t0]
 
     def _chunk(self, t0: int, k: int) -> np.ndarray:
         return np.broadcast_to(self._start, (k,) + self._start.shape).copy()

@@ -124,7 +124,9 @@ class FragmentTable:
         work_s_per_sample: single-core Pi seconds per sample.
         weights_mb, in_mb_per_sample, out_mb_per_sample, peak_mb_per_sample: sizes.
         chain: True when fragment k needs fragment k-1 done (layer-style).
-        accuracy: held-out accuracy of the split.
+
+    (A split's accuracy is its network's, ``config.NETWORK_OF_SPLIT``; the workload
+    draws it per task.)
     """
 
     work_s_per_sample: np.ndarray
@@ -133,7 +135,6 @@ class FragmentTable:
     out_mb_per_sample: np.ndarray
     peak_mb_per_sample: np.ndarray
     chain: bool
-    accuracy: float
 
     @property
     def n_fragments(self) -> int:
@@ -163,11 +164,11 @@ def fragment_tables(doc: dict[str, Any], apps: tuple[str, ...], modes: tuple[str
         layer = entry["splits"]["layer"]
         for mode in modes:
             if mode == "layer2":
-                frags, acc_key = _merge(layer, [[0, 1], [2, 3]]), "layer"
+                frags = _merge(layer, [[0, 1], [2, 3]])
             elif mode == "layer1":
-                frags, acc_key = _merge(layer, [[0, 1, 2, 3]]), "layer"
+                frags = _merge(layer, [[0, 1, 2, 3]])
             else:
-                frags, acc_key = entry["splits"][mode], mode
+                frags = entry["splits"][mode]
             kb = 1.0 / 1024.0
             tables[(app, mode)] = FragmentTable(
                 work_s_per_sample=np.array([f["pi_ms_per_sample"] / 1000.0 for f in frags]),
@@ -176,7 +177,6 @@ def fragment_tables(doc: dict[str, Any], apps: tuple[str, ...], modes: tuple[str
                 out_mb_per_sample=np.array([f["out_kb_per_sample"] * kb for f in frags]),
                 peak_mb_per_sample=np.array([f["peak_kb_per_sample"] * kb for f in frags]),
                 chain=mode != "semantic",
-                accuracy=float(entry["accuracy"][acc_key]),
             )
     return tables
 

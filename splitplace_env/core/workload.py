@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from splitplace_env.config import APPLICATIONS, SplitPlaceConfig
+from splitplace_env.config import APPLICATIONS, NETWORKS, SplitPlaceConfig
 
-#: Splits whose accuracy is drawn per task; merged layer modes reuse "layer".
-ACCURACY_MODES: tuple[str, ...] = ("layer", "semantic", "compressed")
+#: Networks whose accuracy is drawn per task (``config.NETWORK_OF_SPLIT`` maps the
+#: split modes onto them).
+ACCURACY_MODES: tuple[str, ...] = NETWORKS
 _CHUNK = 64  # intervals generated at once
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from splitplace_env.config import NETWORK_OF_SPLIT
 from splitplace_env.core.architectures import APP_SHAPES
 from splitplace_env.nets.data import load_dataset, to_tensor
 from splitplace_env.nets.models import SplitNet, build_model, run_fragments
@@ -25,12 +26,6 @@ from splitplace_env.nets.train import weights_path
 
 log = logging.getLogger(__name__)
 
-#: Split modes of the engine -> the network that serves them. "layer2" and
-#: "layer1" merge consecutive layer fragments into fewer containers: same network.
-NETWORK_OF_SPLIT: dict[str, str] = {
-    "layer": "layer", "layer2": "layer", "layer1": "layer",
-    "semantic": "semantic", "compressed": "compressed",
-}
 #: Most images run per call. A task's batch (20,000 in the authors' setting) is a
 #: sample of the test distribution; 256 already gives a standard error of about
 #: 1 point at 97 % accuracy, at a fraction of the cost.

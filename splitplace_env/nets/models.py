@@ -30,9 +30,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from splitplace_env.config import NETWORKS
 from splitplace_env.core.architectures import APP_SHAPES
 
-SPLITS: tuple[str, ...] = ("layer", "semantic", "compressed")
+SPLITS: tuple[str, ...] = NETWORKS
 N_BRANCHES = 5
 
 
