@@ -24,7 +24,7 @@ from agents.observation import DemandTable
 from agents.placement import build_problem
 from agents.runner import make_env
 from agents.splitters import pending_slots
-from agents.surrogate import onehot_inputs
+from agents.surrogate import onehot_inputs, problem_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,9 @@ class TraceAgent(Agent):
             if self.rng.random() < 0.3:       # leave a random share waiting
                 keep = self.rng.random(len(out)) < self.rng.random()
                 out = {f: h for (f, h), k in zip(out.items(), keep) if k}
-        self.inputs.append((onehot_inputs(obs, problem, out, True, self.codec.n_tasks),
-                            onehot_inputs(obs, problem, out, False, self.codec.n_tasks)))
+        self.inputs.append(tuple(onehot_inputs(obs, problem, out,
+                                               *problem_inputs(obs, problem, aware, self.codec.n_tasks))
+                                 for aware in (True, False)))
         return self.codec.encode(splits=splits, placements=out)
 
     def update(self, obs, reward, terminated, truncated, info) -> None:

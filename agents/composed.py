@@ -39,8 +39,6 @@ class Placer:
     """Places the candidates of a ``PlacementProblem``."""
 
     name = "placer"
-    #: whether running fragments are offered for migration.
-    migrates = False
 
     def reset(self) -> None:
         """Forgets per-episode bookkeeping (learned state stays)."""
@@ -94,8 +92,7 @@ class ComposedAgent(Agent):
         pending = info.get("pending", {})
         batches = dict(zip(np.asarray(pending.get("slot", [])).tolist(),
                            np.asarray(pending.get("batch", [])).tolist()))
-        problem = build_problem(obs, self.codec, splits, self.demands, batches,
-                                include_running=self.placer.migrates)
+        problem = build_problem(obs, self.codec, splits, self.demands, batches)
         placements = self.placer.place(obs, info, problem, splits, self.rng) if problem.n else {}
         return self.codec.encode(splits=splits, placements=placements)
 

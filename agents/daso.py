@@ -31,7 +31,7 @@ import torch
 
 from agents.composed import ComposedAgent, Placer
 from agents.placement import PlacementProblem, assign
-from agents.surrogate import Surrogate, demand_matrix, global_features, onehot_inputs
+from agents.surrogate import Surrogate, demand_matrix, global_features, onehot_inputs, problem_inputs
 from agents.surrogate_np import NumpySurrogate
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,6 @@ class SurrogatePlacer(Placer):
         finetune_lr: learning rate of the online fine-tuning (0 disables it).
     """
 
-    migrates = False
-
     def __init__(self, n_slots: int, aware: bool, model: Surrogate | None = None, iters: int = 20,
                  lr: float = 0.8, tol: float = 2e-3, top_k: int = 16, finetune_lr: float = 1e-4, replay: int = 64,
                  batch: int = 16) -> None:
@@ -75,7 +73,6 @@ class SurrogatePlacer(Placer):
         self._last_inputs = None
         self._gen = torch.Generator().manual_seed(0)
         self._np_model: NumpySurrogate | None = None
-        self.last_objective: tuple[float, float] = (float("nan"), float("nan"))
 
     def reset(self) -> None:
         # A new episode starts the fine-tuning afresh (replay, optimiser moments,
@@ -88,7 +85,12 @@ class SurrogatePlacer(Placer):
 
     # ------------------------------------------------------------------ placement
     def optimise(self, obs, problem: PlacementProblem) -> tuple[np.ndarray, float, float]:
-        """Eq. 10 on the relaxation: returns the best P found (n, H), O(start), O(best).
+        """Eq. 10 on the relaxation: returns the best P found (n, H), O(start), O(best)."""
+        return self._optimise(obs, problem, *problem_inputs(obs, problem, self.aware, self.n_slots))
+
+    def _optimise(self, obs, problem: PlacementProblem, dem64: np.ndarray,
+                  glob64: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """``optimise`` with the problem's inputs (``problem_inputs``) given.
 
         Each fragment's row of P spans at most ``top_k`` hosts: those it had in
         P_{t-1}, else the allowed hosts with the largest initial gradient
@@ -100,9 +102,8 @@ class SurrogatePlacer(Placer):
         H = obs["hosts"].shape[0]
         n = problem.n
         net = self._numpy_model()
-        dem = demand_matrix(problem, self.aware).astype(np.float32)
-        glob = global_features(obs, problem, self.aware, self.n_slots).astype(np.float32)
-        pre, g = net.prepare(obs["hosts"].astype(np.float32), glob)
+        dem = dem64.astype(np.float32)
+        pre, g = net.prepare(obs["hosts"].astype(np.float32), glob64.astype(np.float32))
         K = min(self.top_k, H)
         if K == H:
             idx = np.broadcast_to(np.arange(H), (n, H))
@@ -117,7 +118,10 @@ class SurrogatePlacer(Placer):
             if prev is not None and prev[0].shape[0] == K and prev[0].max() < H:
                 idx[i], logits[i] = prev
         bias = np.where(np.take_along_axis(problem.allowed, idx, axis=1), 0.0, -1e4).astype(np.float32)
-        flat = idx.ravel()
+        C = dem.shape[1]
+        # One bincount for all demand columns: bin h * C + c sums column c on host h,
+        # adding the same products in the same order as one bincount per column.
+        flat_c = (idx.ravel()[:, None] * C + np.arange(C)).ravel()
         m = np.zeros_like(logits)
         v = np.zeros_like(logits)
         b1, b2 = 0.9, 0.999
@@ -128,8 +132,8 @@ class SurrogatePlacer(Placer):
             z -= z.max(axis=1, keepdims=True)
             P = np.exp(z)
             P /= P.sum(axis=1, keepdims=True)
-            A = np.stack([np.bincount(flat, (P * dem[:, c:c + 1]).ravel(), minlength=H)
-                          for c in range(dem.shape[1])], axis=1).astype(np.float32)
+            A = np.bincount(flat_c, (P[:, :, None] * dem[:, None, :]).ravel(),
+                            minlength=H * C).reshape(H, C).astype(np.float32)
             o, dA = net.value_and_grad(pre, g, A)
             if start_o is None:
                 start_o = o
@@ -171,12 +175,12 @@ class SurrogatePlacer(Placer):
         if problem.n == 0:
             self._last_inputs = None
             return {}
-        P, o0, o1 = self.optimise(obs, problem)
-        self.last_objective = (o0, o1)
+        dem, glob = problem_inputs(obs, problem, self.aware, self.n_slots)
+        P, _, _ = self._optimise(obs, problem, dem, glob)
         out = assign(problem, P)
         for f in out:
             self._prev_logits.pop(f, None)
-        self._last_inputs = onehot_inputs(obs, problem, out, self.aware, self.n_slots)
+        self._last_inputs = onehot_inputs(obs, problem, out, dem, glob)
         return out
 
     # ------------------------------------------------------------------ learning
@@ -215,7 +219,7 @@ class SurrogatePlacer(Placer):
 
 def _subset(problem: PlacementProblem, keep: np.ndarray) -> PlacementProblem:
     return PlacementProblem(problem.frag[keep], problem.ram[keep], problem.work[keep], problem.semantic[keep],
-                            problem.current[keep], problem.urgency[keep], problem.allowed[keep],
+                            problem.urgency[keep], problem.allowed[keep],
                             problem.free_ram)
 
 

@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from splitplace_env.core.metrics import jain_index
+from splitplace_env.core.metrics import jain_index, sla_violation_rate
 
 J_PER_KWH = 3.6e6
 
@@ -51,7 +51,7 @@ def episode_metrics(records: Sequence[Mapping[str, float]], finished: Mapping[st
             "jain": jain_index(1.0 / np.maximum(resp, 1e-9)),
             "wait_intervals": float(np.mean(finished["wait"])),
             "response_intervals": float(resp.mean()),
-            "sla_violation_rate": float(np.mean(resp > sla)),
+            "sla_violation_rate": sla_violation_rate(resp, sla),
             "accuracy_pct": 100.0 * float(acc.mean()),
             "reward_paper_pct": 100.0 * float(np.mean((met + acc) / 2.0)),
         }

@@ -41,11 +41,6 @@ def task_splits(obs: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.where(oh.max(axis=1) > 0.5, np.argmax(oh, axis=1), -1)
 
 
-def fragment_hosts(obs: Mapping[str, np.ndarray], n_hosts: int) -> np.ndarray:
-    """Current host per fragment slot (-1 where it is not placed)."""
-    return np.rint(obs["fragments"][:, FRAG["host"]] * n_hosts).astype(np.int64) - 1
-
-
 def host_masks(obs: Mapping[str, np.ndarray], codec) -> np.ndarray:
     """The (5T, H) host part of the action mask, without the "leave as is" column."""
     _, hm = codec.split_masks(np.asarray(obs["action_mask"]).astype(bool))

@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-from agents.observation import (FRAG, HOST, READY_AT_SPLIT, TASK, DemandTable, F, fragment_hosts,
+from agents.observation import (FRAG, HOST, READY_AT_SPLIT, TASK, DemandTable, F,
                                 host_masks, task_apps)
 
 #: Safety margin (normalised RAM, ~0.1 MB at 8 GB) against float32 rounding of
@@ -25,16 +25,15 @@ RAM_MARGIN = 1e-5
 
 @dataclass
 class PlacementProblem:
-    """Fragments that may be placed (or migrated) this interval.
+    """Fragments that may be placed this interval (the placers never migrate running ones).
 
     Attributes:
         frag: fragment slot of each candidate.
         ram: RAM demand (normalised by ``scales["ram_mb"]``, as ``hosts[:, ram_free]``).
         work: compute demand (normalised by ``scales["work_s"]``).
         semantic: whether the fragment belongs to a semantic (parallel) split.
-        current: host a running fragment is on (-1 for a ready one).
         urgency: the task's time left to its deadline (lower = more urgent).
-        allowed: (n, H) hosts the mask allows (for running fragments: elsewhere).
+        allowed: (n, H) hosts the mask allows.
         free_ram: (H,) free RAM of every host.
     """
 
@@ -42,7 +41,6 @@ class PlacementProblem:
     ram: np.ndarray
     work: np.ndarray
     semantic: np.ndarray
-    current: np.ndarray
     urgency: np.ndarray
     allowed: np.ndarray
     free_ram: np.ndarray
@@ -57,10 +55,8 @@ class PlacementProblem:
 
 
 def build_problem(obs: Mapping[str, np.ndarray], codec, splits: Mapping[int, int],
-                  demands: DemandTable, batches: Mapping[int, int] | None = None,
-                  include_running: bool = False) -> PlacementProblem:
-    """Collects the candidates: ready fragments, fragments a split makes ready now,
-    and (optionally) running fragments as migration candidates.
+                  demands: DemandTable, batches: Mapping[int, int] | None = None) -> PlacementProblem:
+    """Collects the candidates: ready fragments and fragments a split makes ready now.
 
     Args:
         obs: observation with ``action_mask``.
@@ -68,21 +64,16 @@ def build_problem(obs: Mapping[str, np.ndarray], codec, splits: Mapping[int, int
         splits: task slot -> split index chosen this interval for the new tasks.
         demands: learned per-fragment demands, for the new tasks' fragments.
         batches: task slot -> batch size of the new tasks (from ``info["pending"]``).
-        include_running: also return running fragments (for migration).
     """
     fr = obs["fragments"]
     allowed = host_masks(obs, codec)
-    state_cols = fr[:, FRAG["ready"]] > 0.5
-    if include_running:
-        state_cols = state_cols | (fr[:, FRAG["running"]] > 0.5)
-    idx = np.flatnonzero(state_cols)
+    idx = np.flatnonzero(fr[:, FRAG["ready"]] > 0.5)
     ram = fr[idx, FRAG["ram"]].astype(np.float64)
     work = fr[idx, FRAG["compute"]].astype(np.float64)
     tasks = obs["tasks"]
     split_oh = tasks[:, len(TASK):]
     sem_col = codec.split_modes.index("semantic") if "semantic" in codec.split_modes else -1
     semantic = (split_oh[idx // F, sem_col] > 0.5) if sem_col >= 0 else np.zeros(idx.size, bool)
-    current = np.where(fr[idx, FRAG["running"]] > 0.5, fragment_hosts(obs, codec.n_hosts)[idx], -1)
 
     # Fragments of new tasks that the chosen split makes ready right away.
     new_f, new_ram, new_work, new_sem = [], [], [], []
@@ -107,53 +98,41 @@ def build_problem(obs: Mapping[str, np.ndarray], codec, splits: Mapping[int, int
             new_ram.append(d[0])
             new_work.append(d[1])
             new_sem.append(mode == "semantic")
-    n_new = len(new_f)
     frag = np.concatenate([idx, np.asarray(new_f, dtype=np.int64)])
     return PlacementProblem(
         frag=frag,
         ram=np.concatenate([ram, np.asarray(new_ram)]),
         work=np.concatenate([work, np.asarray(new_work)]),
         semantic=np.concatenate([semantic, np.asarray(new_sem, dtype=bool)]),
-        current=np.concatenate([current, np.full(n_new, -1, dtype=np.int64)]),
         urgency=tasks[frag // F, TASK["time_left"]].astype(np.float64),
         allowed=allowed[frag],
         free_ram=free,
     )
 
 
-def assign(problem: PlacementProblem, scores: np.ndarray, order: np.ndarray | None = None,
-           migrate_margin: float = np.inf) -> dict[int, int]:
+def assign(problem: PlacementProblem, scores: np.ndarray) -> dict[int, int]:
     """Rounds host ratings to a feasible placement.
 
-    Walks the fragments in ``order`` and gives each the best-rated host the mask
+    Walks the fragments most urgent first (``problem.order()``) and gives each the best-rated host the mask
     allows whose remaining free RAM fits its demand; capacity is debited as it
-    goes, so the whole set fits in whatever order the environment admits it.
-    RAM freed by a migration is not credited (the engine admits in slot order,
-    which may come before the migration). A fragment with no feasible host is
+    goes, so the whole set fits in whatever order the environment admits it. A fragment with no feasible host is
     left waiting (absent from the result: action 0).
 
     Args:
         problem: the candidates.
         scores: (n, H) ratings, higher is better.
-        order: processing order (default ``problem.order()``).
-        migrate_margin: a running fragment moves only if the best host's rating
-            exceeds its current host's by more than this (inf: never migrate).
 
     Returns:
         fragment slot -> host index.
     """
     free = problem.free_ram.copy()
     out: dict[int, int] = {}
-    order = problem.order() if order is None else order
-    for i in order.tolist():
+    for i in problem.order().tolist():
         ok = problem.allowed[i] & (problem.ram[i] <= free - RAM_MARGIN)
         if not ok.any():
             continue
         s = np.where(ok, scores[i], -np.inf)
         h = int(np.argmax(s))
-        cur = int(problem.current[i])
-        if cur >= 0 and not s[h] > scores[i, cur] + migrate_margin:
-            continue
         free[h] -= problem.ram[i]
         out[int(problem.frag[i])] = h
     return out

@@ -102,18 +102,25 @@ def host_inputs(hosts: torch.Tensor, P: torch.Tensor, demand: torch.Tensor) -> t
     return torch.cat([hosts, P.T @ demand], dim=1)
 
 
+def problem_inputs(obs: Mapping[str, np.ndarray], problem: PlacementProblem, aware: bool,
+                   n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' demand matrix and the global features (float64), computed once
+    per interval for both the optimisation and the rounded placement's inputs."""
+    return demand_matrix(problem, aware), global_features(obs, problem, aware, n_slots)
+
+
 def onehot_inputs(obs: Mapping[str, np.ndarray], problem: PlacementProblem, assignment: Mapping[int, int],
-                  aware: bool, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
-    """Numpy surrogate inputs of a rounded placement (for traces and fine-tuning)."""
+                  dem: np.ndarray, glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Numpy surrogate inputs of a rounded placement (for traces and fine-tuning);
+    ``dem``, ``glob``: ``problem_inputs`` of the same problem."""
     H = obs["hosts"].shape[0]
-    dem = demand_matrix(problem, aware)
     P = np.zeros((problem.n, H))
     pos = {int(f): i for i, f in enumerate(problem.frag.tolist())}
     for f, h in assignment.items():
         P[pos[f], h] = 1.0
     host_x = np.concatenate([obs["hosts"].astype(np.float64), P.T @ dem], axis=1)
-    return host_x.astype(np.float32), global_features(obs, problem, aware, n_slots).astype(np.float32)
+    return host_x.astype(np.float32), glob.astype(np.float32)
 
 
 __all__ = ["DEMAND_COLUMNS", "FRAG", "Surrogate", "demand_matrix", "global_features", "host_and_global_dims",
-           "host_inputs", "onehot_inputs"]
+           "host_inputs", "onehot_inputs", "problem_inputs"]

@@ -59,6 +59,27 @@ def test_train_save_reload_act(algo: str, tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_load_replaces_the_algorithm_and_refuses_another_view(tmp_path) -> None:
+    """RLAgent.load takes everything that follows from the new model (algorithm,
+    masking), and refuses a per-decision model in an interval-view agent."""
+    paths = {}
+    for algo, (env_id, kw) in {"ppo": (SMALL, {}), "maskable_ppo": (SMALL, {}), "dqn": PER_DECISION_SMALL}.items():
+        paths[algo] = tmp_path / algo
+        train(algo, env_id, kw, timesteps=64, n_envs=1, seed=0, out=str(paths[algo]), eval_freq=0,
+              checkpoint_freq=10**9, hparams=FAST[algo])
+    env = splitplace_env.MaskObservation(gym.make(SMALL))
+    agent = load_rl_agent(paths["ppo"], env)
+    assert (agent.algo, agent.masked) == ("ppo", False)
+    agent.load(paths["maskable_ppo"])
+    assert (agent.algo, agent.masked) == ("maskable_ppo", True)
+    _play(agent, env)
+    with pytest.raises(ValueError, match="different view"):
+        agent.load(paths["dqn"])
+    assert agent.algo == "maskable_ppo"  # unchanged by the refused load
+    env.close()
+
+
+@pytest.mark.slow
 def test_maskable_ppo_never_chooses_a_masked_action(tmp_path) -> None:
     from stable_baselines3.common.callbacks import BaseCallback
 

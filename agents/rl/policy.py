@@ -26,10 +26,7 @@ import numpy as np
 
 from agents.rl.algos import get_spec
 
-try:  # the shared protocol (agents/base.py); duck-typed when absent
-    from agents.base import Agent as _Base
-except ImportError:  # pragma: no cover - only before agents/base.py exists
-    _Base = object
+from agents.base import Agent
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +63,7 @@ def detect_algo(path: str | Path) -> str:
     return "ppo" if "clip_range" in data else "a2c"
 
 
-class RLAgent(_Base):
+class RLAgent(Agent):
     """A trained SB3 model behind the agent protocol.
 
     Args:
@@ -79,29 +76,33 @@ class RLAgent(_Base):
     """
 
     def __init__(self, model, algo: str, env: gym.Env, name: str | None = None, deterministic: bool = True) -> None:
-        codec = env.unwrapped.codec
-        if _Base is object:
-            self.codec, self.training = codec, False
-        else:
-            super().__init__(codec)
-        self.model = model
-        self.algo = algo
+        super().__init__(env.unwrapped.codec)
         self.name = name or f"rl:{algo}"
         self.deterministic = deterministic
-        self.masked = get_spec(algo).masked
-        self._keys = tuple(model.observation_space.spaces)
-        self.per_decision = "decision" in self._keys
+        self._space = env.observation_space
+        self._set_model(model, algo)
         self._planner = None
         if self.per_decision:
             from splitplace_env.sequential import PerDecisionEnv
 
             self._planner = PerDecisionEnv(env=env)
-        self._check_spaces(env)
+
+    def _set_model(self, model, algo: str) -> None:
+        """Takes ``model`` (of algorithm ``algo``) and what follows from it, after
+        checking that it fits the environment's observation."""
+        keys = tuple(model.observation_space.spaces)
+        if getattr(self, "_keys", None) is not None and ("decision" in keys) != self.per_decision:
+            raise ValueError("the model acts in a different view (per-decision vs interval) than this agent "
+                             "was built for; make a new agent with load_rl_agent")
+        self._check_spaces(model, keys)
+        self.model, self.algo, self._keys = model, algo, keys
+        self.masked = get_spec(algo).masked
+        self.per_decision = "decision" in keys
 
     # ------------------------------------------------------------------ protocol
     def reset(self, seed: int | None = None) -> None:
         """Starts an episode (the policy itself keeps no per-episode state)."""
-        self.rng = np.random.default_rng(seed)
+        super().reset(seed)
         if seed is not None:
             self.model.set_random_seed(seed)
 
@@ -135,8 +136,7 @@ class RLAgent(_Base):
 
     def load(self, path: str | Path) -> "RLAgent":
         """Replaces the model by the one saved at ``path``; returns ``self``."""
-        p = resolve_model_path(path)
-        self.model = get_spec(detect_algo(p)).cls().load(str(p), device="cpu")
+        self._set_model(*_load_model(path))
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -157,16 +157,25 @@ class RLAgent(_Base):
             a, _ = self.model.predict(x, deterministic=self.deterministic)
         return int(np.asarray(a).reshape(-1)[0])
 
-    def _check_spaces(self, env: gym.Env) -> None:
-        space = env.observation_space
-        for k in self._keys:
+    def _check_spaces(self, model, keys: tuple[str, ...]) -> None:
+        space = self._space
+        for k in keys:
             if k == "decision":
                 continue
-            if k not in space.spaces or space.spaces[k].shape != self.model.observation_space.spaces[k].shape:
+            if k not in space.spaces or space.spaces[k].shape != model.observation_space.spaces[k].shape:
                 got = space.spaces[k].shape if k in space.spaces else None
                 raise ValueError(f"model expects observation {k!r} of shape "
-                                 f"{self.model.observation_space.spaces[k].shape}, env gives {got}: "
+                                 f"{model.observation_space.spaces[k].shape}, env gives {got}: "
                                  "train on the same environment id and kwargs")
+
+
+def _load_model(path: str | Path):
+    """(model, algorithm) of the SB3 model saved at ``path`` (a zip or a run directory)."""
+    p = resolve_model_path(path)
+    algo = detect_algo(p)
+    model = get_spec(algo).cls().load(str(p), device="cpu")
+    log.info("loaded %s model from %s", algo, p)
+    return model, algo
 
 
 def load_rl_agent(path: str | Path, env: gym.Env, deterministic: bool = True) -> RLAgent:
@@ -184,8 +193,5 @@ def load_rl_agent(path: str | Path, env: gym.Env, deterministic: bool = True) ->
     import torch
 
     torch.set_num_threads(1)
-    p = resolve_model_path(path)
-    algo = detect_algo(p)
-    model = get_spec(algo).cls().load(str(p), device="cpu")
-    log.info("loaded %s model from %s", algo, p)
+    model, algo = _load_model(path)
     return RLAgent(model, algo, env, name=f"rl:{path}", deterministic=deterministic)
