@@ -110,6 +110,10 @@ def test_state_round_trip():
     mab = MABSplitter(MODES)
     mab.Q[:] = [[0.1, 0.2], [0.3, 0.4]]
     mab.t, mab.epsilon = 9, 0.5
+    mab.R[:] = 0.3
+    mab.N[:] = [[1, 2], [3, 4]]
+    mab.rho = 0.7
     other = MABSplitter(MODES)
     other.load_state_dict(mab.state_dict())
     assert np.array_equal(other.Q, mab.Q) and other.t == 9 and other.epsilon == 0.5
+    assert other.state_dict() == mab.state_dict()

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.jobs import EPISODE_METRICS, metrics_from_episode
 from benchmarks.paper import METRIC_KEYS
 
-episode_metrics = pytest.importorskip("agents.episode_metrics").episode_metrics
+from agents.episode_metrics import episode_metrics
 
 
 def _records(energies, act_times, rewards):

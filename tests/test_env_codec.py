@@ -210,4 +210,4 @@ def test_render_without_mode_warns_and_returns_none() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert env.render() is None
-    assert caught
+    assert any("render_mode" in str(w.message) for w in caught), [str(w.message) for w in caught]

@@ -91,7 +91,7 @@ def test_returned_data_not_mutated_by_later_steps(tree_equal, masked_action) -> 
     tree_equal(kept, snaps)
 
 
-def test_common_random_numbers_across_agents() -> None:
+def test_common_random_numbers_across_agents(masked_action) -> None:
     """Same seed -> the same tasks whatever the agent does (noop vs random masked actions)."""
     seen: list[dict[int, tuple]] = []
     arrived: list[list[int]] = []
@@ -113,12 +113,7 @@ def test_common_random_numbers_across_agents() -> None:
             if agent == "noop":
                 action = env.unwrapped.codec.noop()
             else:
-                base = env.unwrapped
-                split_rows, host_rows = base.codec.split_masks(base.action_masks())
-                action = np.concatenate([
-                    np.argmax(rng.random(split_rows.shape) * split_rows, axis=1),
-                    np.argmax(rng.random(host_rows.shape) * host_rows, axis=1),
-                ])
+                action = masked_action(env, rng)
             obs, _, _, _, info = env.step(action)
             record(info)
             totals.append(info["arrived_total"])

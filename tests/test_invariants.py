@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from splitplace_env.config import APPLICATIONS, SPLIT_MODES
+from splitplace_env.core.engine import RUNNING
 from splitplace_env.core.metrics import REWARD_RANGE
 
 #: Examples per property test; raise it for a deeper local run (150 passed on 2026-11-28).
@@ -99,13 +100,12 @@ class EpisodeChecker:
         assert np.all(e.ram_used <= e.hosts.ram_mb + 1e-6), (e.ram_used, e.hosts.ram_mb)
         assert np.all(e.disk_used <= e.hosts.disk_mb + 1e-6), (e.disk_used, e.hosts.disk_mb)
         assert np.all(e.ram_used >= -1e-6) and np.all(e.disk_used >= -1e-6)
-        needed = ("frag_state", "frag_host", "frag_ram", "frag_disk")
-        if all(hasattr(e, n) for n in needed):  # the books match the running fragments
-            run = e.frag_state == 3
-            ram = np.bincount(e.frag_host[run], e.frag_ram[run], minlength=e.n_hosts)
-            disk = np.bincount(e.frag_host[run], e.frag_disk[run], minlength=e.n_hosts)
-            assert np.allclose(e.ram_used, ram, atol=1e-6), (e.ram_used, ram)
-            assert np.allclose(e.disk_used, disk, atol=1e-6), (e.disk_used, disk)
+        # The books match the running fragments.
+        run = e.frag_state == RUNNING
+        ram = np.bincount(e.frag_host[run], e.frag_ram[run], minlength=e.n_hosts)
+        disk = np.bincount(e.frag_host[run], e.frag_disk[run], minlength=e.n_hosts)
+        assert np.allclose(e.ram_used, ram, atol=1e-6), (e.ram_used, ram)
+        assert np.allclose(e.disk_used, disk, atol=1e-6), (e.disk_used, disk)
 
     def _check_energy_reward(self, reward: float, info: dict) -> None:
         e = self.engine

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch
 
 from splitplace_env.core import architectures as arch  # noqa: E402
 from splitplace_env.nets import data as nets_data  # noqa: E402

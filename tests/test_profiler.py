@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch
 
 from splitplace_env.core import architectures as arch  # noqa: E402
 from splitplace_env.core.profiles import fragment_tables, load_profile_document  # noqa: E402

@@ -6,8 +6,6 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-pytest.importorskip("stable_baselines3")
-pytest.importorskip("sb3_contrib")
 
 import splitplace_env  # noqa: E402
 from agents.rl.policy import detect_algo, load_rl_agent  # noqa: E402

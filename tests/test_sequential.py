@@ -124,3 +124,7 @@ def test_deterministic_under_seed() -> None:
     a = _random_episode("SplitPlace-small-v0", seed=7, n_steps=300)
     b = _random_episode("SplitPlace-small-v0", seed=7, n_steps=300)
     assert a[0] == b[0]
+    assert a[1] and len(a[1]) == len(b[1])  # the same completed intervals, action for action
+    for (ra, act_a, _), (rb, act_b, _) in zip(a[1], b[1]):
+        assert ra == rb and np.array_equal(act_a, act_b)
+    assert a[2] == b[2]
