@@ -51,37 +51,60 @@ def check_agents(names: Sequence[str]) -> None:
             raise SystemExit(f"unknown agent {name!r}; known: {', '.join(sorted(known))}")
 
 
-def resolve_run(args: argparse.Namespace, *, default_seeds: int, default_intervals: int, quick_seeds: int,
-                quick_intervals: int, base_name: str) -> tuple[list[str], list[int], int, str]:
+@dataclass(frozen=True)
+class RunDefaults:
+    """A command's seed and interval counts, plain and with ``--quick``, and the base
+    name of its output files."""
+
+    base_name: str
+    seeds: int
+    intervals: int
+    quick_seeds: int
+    quick_intervals: int
+    quick_note: str = ""  # appended to the --quick help, e.g. ", every agent"
+
+
+def resolve_run(args: argparse.Namespace, d: RunDefaults) -> tuple[list[str], list[int], int, str]:
     """Agents, seeds, intervals and output name from the common options.
 
     ``--quick`` replaces the seed and interval counts the user left at their
     defaults and writes ``<base_name>_quick.*``.
     """
-    seeds_n = quick_seeds if args.quick and args.seeds == default_seeds else args.seeds
-    intervals = quick_intervals if args.quick and args.intervals == default_intervals else args.intervals
-    name = args.name or (f"{base_name}_quick" if args.quick else base_name)
+    seeds_n = d.quick_seeds if args.quick and args.seeds == d.seeds else args.seeds
+    intervals = d.quick_intervals if args.quick and args.intervals == d.intervals else args.intervals
+    name = args.name or (f"{d.base_name}_quick" if args.quick else d.base_name)
     agents = agent_list(args.agents, args.only)
     check_agents(agents)
     return agents, list(range(args.seed_offset, args.seed_offset + seeds_n)), intervals, name
 
 
-def add_experiment_arguments(parser: argparse.ArgumentParser, *, seeds: int, intervals: int) -> None:
+def add_experiment_arguments(parser: argparse.ArgumentParser, d: RunDefaults) -> None:
     """Options common to Table 1 and Figure 4."""
     parser.add_argument("--agents", nargs="+", default=[], metavar="NAME",
                         help="extra agents to run beside the Table 1 agents (registry names or rl:PATH "
                              "for a saved RL model)")
     parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
                         help="run exactly these agents instead of the Table 1 set")
-    parser.add_argument("--seeds", type=int, default=seeds, help=f"number of seeds (default: {seeds})")
+    parser.add_argument("--seeds", type=int, default=d.seeds, help=f"number of seeds (default: {d.seeds})")
     parser.add_argument("--seed-offset", type=int, default=0, help="first seed (default: 0)")
-    parser.add_argument("--intervals", type=int, default=intervals,
-                        help=f"scheduling intervals per episode (default: {intervals})")
+    parser.add_argument("--intervals", type=int, default=d.intervals,
+                        help=f"scheduling intervals per episode (default: {d.intervals})")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{d.quick_seeds} seeds x {d.quick_intervals} intervals{d.quick_note}; "
+                             f"writes {d.base_name}_quick.*")
     parser.add_argument("--out-dir", default=RESULTS_DIR, help="output folder (default: benchmarks/results in the package)")
     parser.add_argument("--name", default=None, help="base name of the output files")
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG figure")
     add_sweep_arguments(parser)
+
+
+def print_files(result: "ExperimentResult") -> None:
+    """The closing lines of a command: the sweep's wall time and the files written."""
+    print()
+    print(f"sweep wall time: {format_duration(result.elapsed_s)}")
+    for path in result.files.values():
+        print(f"wrote {path}")
 
 
 @dataclass

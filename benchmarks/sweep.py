@@ -192,10 +192,15 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
+def sweep_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``run_sweep`` keywords the options of ``add_sweep_arguments`` chose."""
+    return {"workers": args.workers, "use_ray": args.ray, "ray_address": args.ray_address,
+            "progress": not args.no_progress}
+
+
 def sweep_from_args(jobs: Sequence[Job], args: argparse.Namespace, desc: str) -> list[dict[str, Any]]:
     """Runs ``jobs`` with the parallelism chosen on the command line."""
-    return run_sweep(jobs, workers=args.workers, use_ray=args.ray, ray_address=args.ray_address,
-                     progress=not args.no_progress, desc=desc)
+    return run_sweep(jobs, desc=desc, **sweep_options(args))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,15 +24,13 @@ import os
 from typing import Any, Sequence
 
 from benchmarks import plots, report
-from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, resolve_run,
-                                   format_duration, run_experiment)
+from benchmarks.experiment import (ExperimentResult, RunDefaults, add_experiment_arguments, format_duration,
+                                   print_files, resolve_run, run_experiment)
+from benchmarks.sweep import sweep_options
 from benchmarks.jobs import Runner
 from benchmarks.paper import PAPER_TABLE1, RESULTS_DIR
 
-DEFAULT_SEEDS = 5
-DEFAULT_INTERVALS = 100
-QUICK_SEEDS = 2
-QUICK_INTERVALS = 50
+RUN = RunDefaults("table1", seeds=5, intervals=100, quick_seeds=2, quick_intervals=50, quick_note=", every agent")
 
 
 def write_outputs(result: ExperimentResult, scenario: str, out_dir: str, name: str,
@@ -74,10 +72,8 @@ def build_parser(prog: str = "python -m benchmarks.table1") -> argparse.Argument
     parser = argparse.ArgumentParser(
         prog=prog, description="Reproduce the paper's Table 1: every agent on SplitPlace-v0, same seeds for all, "
                                "mean and 95% bootstrap CI of the eight metrics beside the published values.")
-    add_experiment_arguments(parser, seeds=DEFAULT_SEEDS, intervals=DEFAULT_INTERVALS)
+    add_experiment_arguments(parser, RUN)
     parser.add_argument("--env", default="SplitPlace-v0", help="environment id (default: SplitPlace-v0)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_SEEDS} seeds x {QUICK_INTERVALS} intervals, every agent; writes table1_quick.*")
     return parser
 
 
@@ -85,19 +81,13 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; prints the table and the files written."""
     args = build_parser(prog or "python -m benchmarks.table1").parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    agents, seeds, intervals, name = resolve_run(
-        args, default_seeds=DEFAULT_SEEDS, default_intervals=DEFAULT_INTERVALS, quick_seeds=QUICK_SEEDS,
-        quick_intervals=QUICK_INTERVALS, base_name="table1")
+    agents, seeds, intervals, name = resolve_run(args, RUN)
     print(f"Table 1: {len(agents)} agents x {len(seeds)} seeds x {intervals} intervals on {args.env}")
     result = run_table1(agents, seeds, intervals, scenario=args.env, out_dir=args.out_dir, name=name,
-                        workers=args.workers, use_ray=args.ray, ray_address=args.ray_address,
-                        progress=not args.no_progress, n_boot=args.n_boot, plot=not args.no_plot)
+                        n_boot=args.n_boot, plot=not args.no_plot, **sweep_options(args))
     print()
     print(report.terminal_summary(result.summary, args.env, result.agents, PAPER_TABLE1))
-    print()
-    print(f"sweep wall time: {format_duration(result.elapsed_s)}")
-    for kind, path in result.files.items():
-        print(f"wrote {path}")
+    print_files(result)
     return 0
 
 

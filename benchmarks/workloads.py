@@ -17,15 +17,13 @@ import os
 from typing import Sequence
 
 from benchmarks import plots, report
-from benchmarks.experiment import (ExperimentResult, add_experiment_arguments, resolve_run,
-                                   format_duration, run_experiment)
+from benchmarks.experiment import (ExperimentResult, RunDefaults, add_experiment_arguments, format_duration,
+                                   print_files, resolve_run, run_experiment)
+from benchmarks.sweep import sweep_options
 from benchmarks.jobs import Runner
 from benchmarks.paper import RESULTS_DIR, WORKLOAD_ENVS
 
-DEFAULT_SEEDS = 5
-DEFAULT_INTERVALS = 100
-QUICK_SEEDS = 2
-QUICK_INTERVALS = 30
+RUN = RunDefaults("workloads", seeds=5, intervals=100, quick_seeds=2, quick_intervals=30)
 
 
 def run_workloads(agents: Sequence[str], seeds: Sequence[int], n_intervals: int, *,
@@ -61,11 +59,9 @@ def build_parser(prog: str = "python -m benchmarks.workloads") -> argparse.Argum
     parser = argparse.ArgumentParser(
         prog=prog, description="Reproduce the paper's Figure 4: every agent on the MNIST, FashionMNIST and "
                                "CIFAR100 workloads, same seeds for all; grouped bars with 95% CIs.")
-    add_experiment_arguments(parser, seeds=DEFAULT_SEEDS, intervals=DEFAULT_INTERVALS)
+    add_experiment_arguments(parser, RUN)
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOAD_ENVS), choices=list(WORKLOAD_ENVS),
                         help="applications to run (default: all three)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_SEEDS} seeds x {QUICK_INTERVALS} intervals; writes workloads_quick.*")
     return parser
 
 
@@ -73,21 +69,15 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; prints one table per workload."""
     args = build_parser(prog or "python -m benchmarks.workloads").parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    agents, seeds, intervals, name = resolve_run(
-        args, default_seeds=DEFAULT_SEEDS, default_intervals=DEFAULT_INTERVALS, quick_seeds=QUICK_SEEDS,
-        quick_intervals=QUICK_INTERVALS, base_name="workloads")
+    agents, seeds, intervals, name = resolve_run(args, RUN)
     scenarios = [WORKLOAD_ENVS[w] for w in args.workloads]
     print(f"Figure 4: {len(agents)} agents x {len(seeds)} seeds x {intervals} intervals x {len(scenarios)} workloads")
     result = run_workloads(agents, seeds, intervals, scenarios=scenarios, out_dir=args.out_dir, name=name,
-                           workers=args.workers, use_ray=args.ray, ray_address=args.ray_address,
-                           progress=not args.no_progress, n_boot=args.n_boot, plot=not args.no_plot)
+                           n_boot=args.n_boot, plot=not args.no_plot, **sweep_options(args))
     for scenario in scenarios:
         print()
         print(report.terminal_summary(result.summary, scenario, result.agents, None))
-    print()
-    print(f"sweep wall time: {format_duration(result.elapsed_s)}")
-    for path in result.files.values():
-        print(f"wrote {path}")
+    print_files(result)
     return 0
 
 
