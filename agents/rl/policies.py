@@ -32,14 +32,24 @@ def equal_runs(action_dims) -> list[tuple[int, int]]:
 
 
 class _Grouped:
-    """Shared logic: one batched categorical per run of equal sub-action sizes."""
+    """Shared logic: one batched categorical per run of equal sub-action sizes.
+
+    Subclasses name the categorical of one run in ``_categorical``.
+    """
 
     action_dims: list[int]
+    _categorical: type
 
-    def _init_runs(self) -> None:
+    def __init__(self, action_dims: list[int]) -> None:
+        super().__init__(action_dims)
         self.runs = equal_runs(self.action_dims)
         self.run_widths = [c * n for c, n in self.runs]
         self.run_counts = [c for c, _ in self.runs]
+        self.groups: list = []
+
+    def proba_distribution(self, action_logits: th.Tensor):
+        self.groups = [self._categorical(logits=x) for x in self._split_logits(action_logits)]
+        return self
 
     def _split_logits(self, action_logits: th.Tensor) -> list[th.Tensor]:
         flat = action_logits.reshape(-1, sum(self.action_dims))
@@ -63,27 +73,13 @@ class _Grouped:
 class GroupedMultiCategoricalDistribution(_Grouped, MultiCategoricalDistribution):
     """``MultiCategoricalDistribution`` computed per run of equal sub-action sizes."""
 
-    def __init__(self, action_dims: list[int]) -> None:
-        super().__init__(action_dims)
-        self._init_runs()
-        self.groups: list[Categorical] = []
-
-    def proba_distribution(self, action_logits: th.Tensor) -> GroupedMultiCategoricalDistribution:
-        self.groups = [Categorical(logits=x) for x in self._split_logits(action_logits)]
-        return self
+    _categorical = Categorical
 
 
 class GroupedMaskableMultiCategoricalDistribution(_Grouped, MaskableMultiCategoricalDistribution):
     """sb3-contrib's masked multi-categorical, computed per run of equal sub-action sizes."""
 
-    def __init__(self, action_dims: list[int]) -> None:
-        super().__init__(action_dims)
-        self._init_runs()
-        self.groups: list[MaskableCategorical] = []
-
-    def proba_distribution(self, action_logits: th.Tensor) -> GroupedMaskableMultiCategoricalDistribution:
-        self.groups = [MaskableCategorical(logits=x) for x in self._split_logits(action_logits)]
-        return self
+    _categorical = MaskableCategorical
 
     def apply_masking(self, masks) -> None:
         if masks is None:
