@@ -25,7 +25,7 @@ import numpy as np
 from agents.composed import ComposedAgent, Placer, Splitter
 from agents.heuristics import LeastLoadedPlacer
 from agents.observation import HOST, N_FRAGMENTS, DemandTable, host_masks, task_apps
-from agents.placement import assign
+from agents.placement import RAM_MARGIN, assign
 from agents.splitters import pending_slots
 
 
@@ -61,11 +61,11 @@ class GillisSplitter(Splitter):
                 if any(d is None for d in need):
                     # The mask row of fragment 0 admits a host only if the largest
                     # fragment-0 demand over all splits (the whole model) fits it.
-                    if mode == "layer1" and allowed[k * 5].any():
+                    if mode == "layer1" and allowed[self.codec.fragment_slot(k, 0)].any():
                         choice = mode
                         break
                     continue
-                if max(d[0] for d in need) <= free.max() - 1e-5:
+                if max(d[0] for d in need) <= free.max() - RAM_MARGIN:
                     choice = mode
                     break
             out[k] = self.index[choice]
@@ -82,7 +82,7 @@ class LatencyAwarePlacer(Placer):
         link = h[:, HOST["bandwidth"]] - h[:, HOST["latency"]]
         load = h[:, HOST["cpu_util"]] + h[:, HOST["fragments"]]
         score = link - 0.5 * load
-        return assign(problem, np.broadcast_to(score, (problem.n, score.size)))
+        return assign(problem, score)
 
 
 class CompressionSplitter(Splitter):

@@ -38,7 +38,7 @@ class FirstFitPlacer(Placer):
 
     def place(self, obs, info, problem, splits, rng):
         H = problem.allowed.shape[1]
-        return assign(problem, np.broadcast_to(-np.arange(H, dtype=np.float64), (problem.n, H)))
+        return assign(problem, -np.arange(H, dtype=np.float64))
 
 
 class LeastLoadedPlacer(Placer):
@@ -54,19 +54,7 @@ class LeastLoadedPlacer(Placer):
     def place(self, obs, info, problem, splits, rng):
         hosts = obs["hosts"]
         load = hosts[:, HOST["cpu_util"]] + hosts[:, HOST["fragments"]].astype(np.float64)
-        out: dict[int, int] = {}
-        # Re-rate after every assignment: one fragment at a time through assign.
-        order = problem.order()
-        free = problem.free_ram.copy()
-        for i in order.tolist():
-            ok = problem.allowed[i] & (problem.ram[i] <= free - 1e-5)
-            if not ok.any():
-                continue
-            h = int(np.argmin(np.where(ok, load, np.inf)))
-            free[h] -= problem.ram[i]
-            load[h] += _PER_FRAGMENT_LOAD
-            out[int(problem.frag[i])] = h
-        return out
+        return assign(problem, -load, per_assign_penalty=_PER_FRAGMENT_LOAD)
 
 
 def make_placer(name: str) -> Placer:

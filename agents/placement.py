@@ -110,7 +110,7 @@ def build_problem(obs: Mapping[str, np.ndarray], codec, splits: Mapping[int, int
     )
 
 
-def assign(problem: PlacementProblem, scores: np.ndarray) -> dict[int, int]:
+def assign(problem: PlacementProblem, scores: np.ndarray, per_assign_penalty: float = 0.0) -> dict[int, int]:
     """Rounds host ratings to a feasible placement.
 
     Walks the fragments most urgent first (``problem.order()``) and gives each the best-rated host the mask
@@ -120,19 +120,27 @@ def assign(problem: PlacementProblem, scores: np.ndarray) -> dict[int, int]:
 
     Args:
         problem: the candidates.
-        scores: (n, H) ratings, higher is better.
+        scores: (n, H) ratings per fragment, or (H,) one rating per host; higher is better.
+        per_assign_penalty: with (H,) ratings, lowers a host's rating by this after
+            each fragment it receives (spreads a burst over hosts).
 
     Returns:
         fragment slot -> host index.
     """
+    per_host = scores.ndim == 1
+    if per_assign_penalty and not per_host:
+        raise ValueError("per_assign_penalty needs one rating per host, shape (H,)")
+    if per_assign_penalty:
+        scores = scores.copy()
     free = problem.free_ram.copy()
     out: dict[int, int] = {}
     for i in problem.order().tolist():
         ok = problem.allowed[i] & (problem.ram[i] <= free - RAM_MARGIN)
         if not ok.any():
             continue
-        s = np.where(ok, scores[i], -np.inf)
-        h = int(np.argmax(s))
+        h = int(np.argmax(np.where(ok, scores if per_host else scores[i], -np.inf)))
         free[h] -= problem.ram[i]
+        if per_assign_penalty:
+            scores[h] -= per_assign_penalty
         out[int(problem.frag[i])] = h
     return out

@@ -106,3 +106,20 @@ def test_rl_names_go_through_the_rl_hook():
             make_agent("rl:/nonexistent/model.zip", env)
     finally:
         env.close()
+
+
+def test_assign_per_host_ratings_spread_a_burst() -> None:
+    """assign with one rating per host and a penalty re-rates a host after each fragment it gets."""
+    from agents.placement import PlacementProblem, assign
+
+    n, H = 4, 2
+    problem = PlacementProblem(frag=np.arange(n), ram=np.full(n, 0.1), work=np.ones(n),
+                               semantic=np.zeros(n, bool), urgency=np.zeros(n), allowed=np.ones((n, H), bool),
+                               free_ram=np.ones(H))
+    ratings = np.array([1.0, 0.95])
+    assert set(assign(problem, ratings).values()) == {0}                       # no penalty: all on host 0
+    spread = assign(problem, ratings, per_assign_penalty=0.1)
+    assert sorted(spread.values()) == [0, 0, 1, 1]
+    assert ratings.tolist() == [1.0, 0.95]                                     # the caller's array is untouched
+    with pytest.raises(ValueError, match="one rating per host"):
+        assign(problem, np.ones((n, H)), per_assign_penalty=0.1)
