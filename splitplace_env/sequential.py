@@ -123,6 +123,8 @@ class IntervalDecisions:
         self.pos = 0
         self.demand: dict[int, tuple[float, float, float]] = {}
         self.masked = 0
+        self._mask_pos = -1                # decision whose mask ``_mask`` holds
+        self._mask = np.zeros(n_actions, dtype=bool)
         self._placements_added = not self.queue
         if self._placements_added:
             self._add_placements()
@@ -145,16 +147,22 @@ class IntervalDecisions:
 
     def mask(self) -> np.ndarray:
         """Allowed actions for the pending decision (all False when done)."""
-        m = np.zeros(self.n_actions, dtype=bool)
-        if self.done:
-            return m
-        kind, idx = self.queue[self.pos]
-        if kind == SPLIT:
-            m[: self.S] = True
-        else:
-            m[0] = True
-            m[1: self.H + 1] = self._fits(idx)
-        return m
+        return self._current_mask().copy()
+
+    def _current_mask(self) -> np.ndarray:
+        """The pending decision's mask, computed once per decision: capacity only
+        changes when a decision is taken (read-only; ``mask`` hands out copies)."""
+        if self._mask_pos != self.pos:
+            m = np.zeros(self.n_actions, dtype=bool)
+            if not self.done:
+                kind, idx = self.queue[self.pos]
+                if kind == SPLIT:
+                    m[: self.S] = True
+                else:
+                    m[0] = True
+                    m[1: self.H + 1] = self._fits(idx)
+            self._mask, self._mask_pos = m, self.pos
+        return self._mask
 
     def action(self) -> np.ndarray:
         """The interval view's ``MultiDiscrete`` action for the decisions taken."""
@@ -165,7 +173,7 @@ class IntervalDecisions:
         """Takes the pending decision with action ``a`` (masked actions: split 0 / wait)."""
         kind, idx = self.queue[self.pos]
         a = int(a)
-        if not (0 <= a < self.n_actions and self.mask()[a]):
+        if not (0 <= a < self.n_actions and self._current_mask()[a]):
             self.masked += 1
             a = 0
         if kind == SPLIT:
@@ -176,10 +184,14 @@ class IntervalDecisions:
             self.hosts[idx] = a
             self.ram[h] += ram
             self.disk[h] += disk
+        self._advance()
+        self._skip()
+
+    def _advance(self) -> None:
+        """Moves to the next decision; the placements join the queue after the splits."""
         self.pos += 1
         if self.pos == len(self.queue) and not self._placements_added:
             self._add_placements()
-        self._skip()
 
     def _fits(self, frag: int) -> np.ndarray:
         ram, disk, _ = self.demand[frag]
@@ -197,16 +209,14 @@ class IntervalDecisions:
                 ready[k * F + j] = (float(ram[j]), float(disk[j]), float(work[j]))
         self.demand = ready
         self.queue.extend((PLACEMENT, f) for f in sorted(ready))
+        self._mask_pos = -1  # the decision at ``pos`` may have changed
 
     def _skip(self) -> None:
         """Decides forced placements (no feasible host) without asking."""
         while self.skip_forced and not self.done:
-            kind, idx = self.queue[self.pos]
-            if kind != PLACEMENT or self._fits(idx).any():
+            if self.queue[self.pos][0] != PLACEMENT or self._current_mask()[1:].any():
                 return
-            self.pos += 1
-            if self.pos == len(self.queue) and not self._placements_added:
-                self._add_placements()
+            self._advance()
 
 
 class PerDecisionEnv(gym.Env):
