@@ -267,9 +267,8 @@ class SplitPlaceEnv(gym.Env):
         if new.size:
             a, b = e.task_app[new][:, None], e.task_batch[new][:, None]
             s = np.arange(e.n_splits)[None, :]
-            r, d, _, _ = e.demands(a, s, b)                                     # (m, S, F)
-            n = e.split_nfrag[a, s]                                                  # (m, S)
-            ready = np.arange(F) < np.where(e.split_chain[a, s], 1, n)[..., None]    # (m, S, F)
+            r, d, _, _, _ = e.demands(a, s, b)                                  # (m, S, F)
+            ready = np.arange(F) < e.ready_at_split(a, s)[..., None]                # (m, S, F)
             idx = (new[:, None] * F + np.arange(F)).ravel()
             ram, disk, movable = ram.copy(), disk.copy(), movable.copy()
             ram[idx] = np.where(ready, r, 0.0).max(axis=1).ravel()

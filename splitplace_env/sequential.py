@@ -90,10 +90,8 @@ def new_fragment_demands(engine, slot: int, split: int) -> tuple[np.ndarray, np.
     e = engine
     a, b = int(e.task_app[slot]), int(e.task_batch[slot])
     n = int(e.split_nfrag[a, split])
-    ram, disk, _, _ = e.demands(np.array(a), np.array(split), np.array(b))
-    work = e.split_work[a, split] * (b * e.cfg.compute_scale)
-    n_ready = 1 if bool(e.split_chain[a, split]) else n
-    return ram[:n], disk[:n], work[:n], n_ready
+    ram, disk, _, _, work = e.demands(np.array(a), np.array(split), np.array(b))
+    return ram[:n], disk[:n], work[:n], int(e.ready_at_split(a, split))
 
 
 class IntervalDecisions:

@@ -316,8 +316,7 @@ class EdgeEngine:
         exists = j[None, :] < n[:, None]
         state = np.where(self.split_chain[a, s][:, None] & (j[None, :] > 0), BLOCKED, READY)
         idx = (new[:, None] * F + j[None, :]).ravel()
-        ram, disk, in_mb, out_mb = self.demands(a, s, b)
-        work = self.split_work[a, s] * (b * self.cfg.compute_scale)[:, None]
+        ram, disk, in_mb, out_mb, work = self.demands(a, s, b)
         self.frag_state[idx] = np.where(exists, state, EMPTY).ravel()
         self.frag_host[idx] = -1
         self.frag_work[idx] = work.ravel()
@@ -334,7 +333,8 @@ class EdgeEngine:
         return ignored
 
     def demands(self, a: np.ndarray, s: np.ndarray, b: np.ndarray):
-        """RAM, disk, input and output MB of the fragments of (app a, split s, batch b).
+        """RAM, disk, input and output MB and single-core compute seconds of the
+        fragments of (app a, split s, batch b) (``kernels.fragment_demand`` per fragment).
 
         Arguments broadcast together to a shape X; results have shape X + (5,)
         (zeros past a split's last fragment, except RAM's constant overhead).
@@ -346,7 +346,13 @@ class EdgeEngine:
         ram = cfg.runtime_overhead_mb + w + np.minimum(b, cfg.stream_chunk_samples) * self.split_peak[a, s]
         in_mb = self.split_in[a, s] * comp
         out_mb = self.split_out[a, s] * comp
-        return ram, w + in_mb + out_mb, in_mb, out_mb
+        work = self.split_work[a, s] * (b * cfg.compute_scale)
+        return ram, w + in_mb + out_mb, in_mb, out_mb, work
+
+    def ready_at_split(self, a: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Fragments of (app a, split s) that are ready as soon as the split is made:
+        the first of a chain, every branch of a parallel split."""
+        return np.where(self.split_chain[a, s], 1, self.split_nfrag[a, s])
 
     def _apply_placements(self, hosts: np.ndarray) -> tuple[int, int, int, int]:
         H = self.n_hosts
