@@ -194,8 +194,11 @@ class SplitPlaceEnv(gym.Env):
         truncated = False  # TimeLimit (max_episode_steps) truncates; direct use runs on
         return self._observation(), res.rewards["reward"], False, truncated, self._info(res)
 
-    def action_masks(self) -> np.ndarray:
+    def action_masks(self, out: np.ndarray | None = None) -> np.ndarray:
         """Factored mask, ``T*S + 5T*(H+1)`` booleans: split rows then host rows.
+
+        ``out``: optional bool array of that shape to fill and return (no allocation,
+        for large clusters); by default a fresh array is returned.
 
         A split row allows every mode for a new task and only index 0 (the no-op)
         elsewhere. A host row always allows 0 ("leave as is") and allows host h when
@@ -208,7 +211,13 @@ class SplitPlaceEnv(gym.Env):
         """
         e = self.engine
         T, H, S = e.n_tasks, e.n_hosts, e.n_splits
-        out = np.zeros(T * S + e.n_frags * (H + 1), dtype=bool)
+        size = T * S + e.n_frags * (H + 1)
+        if out is None:
+            out = np.zeros(size, dtype=bool)
+        else:
+            if not (isinstance(out, np.ndarray) and out.dtype == np.bool_ and out.shape == (size,)):
+                raise ValueError(f"out must be a bool array of shape ({size},)")
+            out[:] = False
         if e.backend == "numba":
             kernels.action_masks(out, S, *e.kernel_tables, *e.state_blocks)
             return out
