@@ -1,11 +1,14 @@
-"""Evaluate a trained model with the Table 1 protocol, beside the paper's agents.
+"""Evaluate a trained RL model with the Table 1 protocol, beside the paper's agents.
 
-``python -m agents.rl.evaluate --model PATH`` runs the model (``rl:PATH``) and
-the comparison agents for the same seeds (0..4) x 100 intervals under common
-random numbers, through the benchmarks' Table 1 runner, and writes
+``python -m benchmarks.rl_evaluate --model PATH`` runs the model (``rl:PATH``)
+and the comparison agents for the same seeds (0..4) x 100 intervals under common
+random numbers, through the Table 1 runner (``benchmarks.table1``), and writes
 ``benchmarks/results/rl_table.{csv,md,png}`` and ``rl_table_runs.csv``. With
 ``--run-dir`` it also draws the learning curve (``rl_learning_curve.png``) with
 the other agents' mean episode returns as reference lines.
+
+This lives in ``benchmarks`` (it was ``agents.rl.evaluate``) because it drives
+the Table 1 runner, and ``agents`` must not import ``benchmarks``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import logging
 import os
 from collections import defaultdict
 from typing import Sequence
+
+from benchmarks.table1 import run_table1
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +42,14 @@ def evaluate(model: str, agents: Sequence[str] = DEFAULT_BASELINES, seeds: Seque
              n_intervals: int = 100, out_dir: str = RESULTS_DIR, name: str = "rl_table",
              workers: int | None = None) -> dict[str, str]:
     """Runs Table 1 with ``rl:model`` first; returns the files written."""
-    from benchmarks.table1 import run_table1
-
     rl = f"rl:{model}"
     result = run_table1([rl, *agents], list(seeds), n_intervals, out_dir=out_dir, name=name, workers=workers)
     return dict(result.files)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m agents.rl.evaluate``: prints the mean Eq. 8 return per agent and the files."""
-    p = argparse.ArgumentParser(prog="python -m agents.rl.evaluate", description=__doc__.split("\n")[0])
+    """``python -m benchmarks.rl_evaluate``: prints the mean Eq. 8 return per agent and the files."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.rl_evaluate", description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="model zip or run directory")
     p.add_argument("--agents", nargs="*", default=list(DEFAULT_BASELINES))
     p.add_argument("--seeds", type=int, default=5)
