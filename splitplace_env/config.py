@@ -34,9 +34,6 @@ NETWORK_OF_SPLIT: Mapping[str, str] = {
 #: Most fragments any split creates (semantic: 5 branches).
 MAX_FRAGMENTS_PER_TASK = 5
 
-#: Engine implementations (``SplitPlaceConfig.backend``).
-BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
-
 
 @dataclass(frozen=True)
 class SplitPlaceConfig:
@@ -73,9 +70,6 @@ class SplitPlaceConfig:
         profile: fragment profiles: "analytic" (derived from the architectures and
             calibrated; the default), "measured" (the PyTorch profiler's figures,
             ``data/PROFILES_MEASURED.md``) or the path of a profile JSON file.
-        backend: how the engine computes an interval: "numba" (compiled kernels),
-            "numpy" (the vectorised reference implementation) or "auto" (numba when
-            it is installed). Both give bit-identical episodes; only speed differs.
     """
 
     n_hosts: int = 16
@@ -102,7 +96,6 @@ class SplitPlaceConfig:
     accuracy_noise: bool = True
     live_inference: bool = False
     profile: str = "analytic"
-    backend: str = "auto"
 
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
@@ -126,8 +119,6 @@ class SplitPlaceConfig:
         ):
             raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, "
                              f"got {self.profile!r}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         for name in ("accuracy_noise", "live_inference"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -250,7 +241,6 @@ def preset(name: str, **overrides: Any) -> SplitPlaceConfig:
 
 __all__ = [
     "APPLICATIONS",
-    "BACKENDS",
     "MAX_FRAGMENTS_PER_TASK",
     "NETWORKS",
     "NETWORK_OF_SPLIT",

@@ -9,20 +9,13 @@ import numpy as np
 from gymnasium import spaces
 
 from splitplace_env.codec import ActionCodec
-from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
-from splitplace_env.core import cluster, kernels, network
-from splitplace_env.core.engine import _EMPTY_FINISHED, BLOCKED, DONE, READY, RUNNING, EdgeEngine, _nonzero
+from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
+from splitplace_env.core.engine import EdgeEngine
 from splitplace_env.core.metrics import reward_bounds
-from splitplace_env.records import Records
+from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 
 F = MAX_FRAGMENTS_PER_TASK
-HOST_FEATURES = ("cpu_util", "ram_util", "disk_util", "net_util", "ram_free", "ram_capacity",
-                 "bandwidth", "latency", "power", "mobile", "fragments")
-TASK_FEATURES_BASE = ("occupied", "new", "app_mnist", "app_fashionmnist", "app_cifar100",
-                      "sla", "age", "time_left", "batch", "progress")
-FRAGMENT_FEATURES = ("exists", "blocked", "ready", "running", "done", "host", "compute",
-                     "remaining", "ram", "disk", "data")
-GLOBAL_FEATURES = ("time", "backlog", "ready_share", "mean_util", "energy")
+_NO_REWARD = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
 
 
 class SplitPlaceEnv(gym.Env):
@@ -98,11 +91,10 @@ class SplitPlaceEnv(gym.Env):
     ``gym.make("SplitPlace-v0", **kwargs)`` where kwargs are fields of
     ``SplitPlaceConfig`` (e.g. ``n_hosts=64, arrival_rate=24``) or
     ``config=SplitPlaceConfig(...)``; ``render_mode`` in {"ansi", "rgb_array"}.
-    ``backend`` picks the implementation of the step, the observation and the
-    mask: "numba" (compiled kernels, ``core/kernels.py``; the default when numba
-    is installed) or "numpy" (the vectorised reference). Both give bit-identical
-    episodes; the first step of a new process loads the compiled kernels from
-    numba's cache (about 10 s to compile them once per machine).
+    The step, the observation and the mask are compiled kernels
+    (``core/kernels.py``): one compiled call per step. The first step on a machine
+    compiles them into numba's cache (about 10 s); later processes load them.
+    Without numba the same kernels run as plain Python, identically but slower.
     Registered variants: ``SplitPlace-small-v0``, ``SplitPlace-large-v0``,
     ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``.
     """
@@ -117,82 +109,35 @@ class SplitPlaceEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.render_mode = render_mode
-        self.engine = EdgeEngine(self.config)
-        e, cfg = self.engine, self.config
-        T, H, S = e.n_tasks, e.n_hosts, e.n_splits
-        self._max_batch = float(max(int(b.max()) for b in e.batch_choices))
-        self._data_scale = float(self._max_batch * max(e.split_in.max(), e.split_out.max()) * cfg.transfer_compression * 2)
-        self.codec = ActionCodec(T, H, cfg.split_modes, scales={
-            "ram_mb": e.ram_scale, "disk_mb": e.disk_scale, "work_s": e.work_scale,
-            "data_mb": self._data_scale, "response_intervals": cfg.response_norm,
-            "batch": self._max_batch, "bandwidth_mbps": network.MAX_BANDWIDTH_MBPS,
-            "latency_s": network.MAX_LATENCY_S, "energy_j": e.max_energy_j,
-            "interval_s": cfg.interval_s,
-        })
+        accuracy_fn = None
+        if self.config.live_inference:  # torch only when asked for
+            from splitplace_env.nets.live import LiveInference
+
+            accuracy_fn = LiveInference().accuracy
+        self.engine = e = EdgeEngine(self.config, accuracy_fn=accuracy_fn)
+        cfg = self.config
+        self.codec = ActionCodec(e.n_tasks, e.n_hosts, cfg.split_modes, scales=dict(e.scales))
         self.task_features = TASK_FEATURES_BASE + tuple(f"split_{m}" for m in cfg.split_modes)
-        box = lambda *shape: spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)  # noqa: E731
-        self.observation_space = spaces.Dict({
-            "hosts": box(H, len(HOST_FEATURES)),
-            "tasks": box(T, len(self.task_features)),
-            "fragments": box(T * F, len(FRAGMENT_FEATURES)),
-            "globals": box(len(GLOBAL_FEATURES)),
-        })
+        box = lambda shape: spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)  # noqa: E731
+        self.observation_space = spaces.Dict({k: box(shape) for k, shape in e.obs_shapes.items()})
         self.action_space = spaces.MultiDiscrete(self.codec.nvec)
         self.reward_range = reward_bounds(cfg.alpha, cfg.beta)
-        # Constant parts of the observation and the mask.
-        self._ram_cap_n = (e.hosts.ram_mb / e.ram_scale).astype(np.float32)
-        self._max_power = float(cluster.PI4B_POWER_W[-1])
-        self._host_ids = np.arange(H)
-        # Feature-major buffers of the observation (rows = features); constant rows set once.
-        # float64 like the engine's arrays: mixed-dtype ufuncs with out= are 2-3x slower.
-        self._host_buf = np.zeros((len(HOST_FEATURES), H))
-        self._host_buf[5] = self._ram_cap_n
-        self._host_buf[9] = e.hosts.mobile
-        self._task_buf = np.zeros((len(self.task_features), T))
-        self._frag_buf = np.zeros((len(FRAGMENT_FEATURES), T * F))
-        self._app_onehot_t = np.eye(len(APPLICATIONS))
-        self._split_onehot_t = np.hstack([np.eye(S), np.zeros((S, 1))])
-        # Fragments per (app, split) with a zero column last: split -1 (unsplit) reads 0.
-        self._nfrag_pad = np.hstack([e.split_nfrag, np.zeros((e.split_nfrag.shape[0], 1))]).astype(np.float64)
-        self._inv_scales = {k: 1.0 / v for k, v in self.codec.scales.items()}
-        self._inv_hosts = 1.0 / H
-        self._inv_ram_cap = 1.0 / e.hosts.ram_mb
-        self._inv_disk_cap = 1.0 / e.hosts.disk_mb
-        self._inv_slots = 1.0 / (4.0 * e.hosts.cores)
-        # The compiled observation's constant inputs (kernels.OBS_PARAMS, OBS_HOST_CONST) and work array.
-        sc = self._inv_scales
-        params = {"inv_response": sc["response_intervals"], "inv_batch": sc["batch"], "inv_work": sc["work_s"],
-                  "inv_ram": sc["ram_mb"], "inv_disk": sc["disk_mb"], "inv_data": sc["data_mb"],
-                  "inv_bandwidth": sc["bandwidth_mbps"], "inv_latency": sc["latency_s"],
-                  "inv_power": 1.0 / self._max_power, "inv_hosts": self._inv_hosts}
-        host_const = {"ram_mb": e.hosts.ram_mb, "inv_ram_cap": self._inv_ram_cap,
-                      "inv_disk_cap": self._inv_disk_cap, "ram_cap_n": self._ram_cap_n,
-                      "mobile": e.hosts.mobile, "inv_slots": self._inv_slots}
-        self._obs_const = (
-            np.array([params[k] for k in kernels.OBS_PARAMS], dtype=np.float64),
-            np.stack([np.asarray(host_const[k], dtype=np.float64) for k in kernels.OBS_HOST_CONST]),
-            self._nfrag_pad, np.zeros(H, dtype=np.int64))
-        self._last_energy = 0.0
-        self._last_step = None
+        self._last_stats = None
 
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         if seed is None:  # draw an episode seed from the env's own generator
             seed = int(self.np_random.integers(2**63 - 1))
-        self.engine.reset(seed)
-        self._last_energy = self.engine.idle_energy_j
-        self._last_step = None
-        return self._observation(), self._info(None)
+        obs = self.engine.reset(seed)
+        self._last_stats = None
+        return obs, self._info(None)
 
     def step(self, action):
-        flat = self._validate(action)
-        e = self.engine
-        res = e.step(flat[: e.n_tasks], flat[e.n_tasks:])
-        self._last_energy = res.energy_j
-        self._last_step = res
-        truncated = False  # TimeLimit (max_episode_steps) truncates; direct use runs on
-        return self._observation(), res.rewards["reward"], False, truncated, self._info(res)
+        stats = self.engine.step_flat(self._validate(action))
+        self._last_stats = stats
+        # TimeLimit (max_episode_steps) truncates; direct use runs on.
+        return self.engine.obs, stats[6], False, False, self._info(stats)
 
     def action_masks(self, out: np.ndarray | None = None) -> np.ndarray:
         """Factored mask, ``T*S + 5T*(H+1)`` booleans: split rows then host rows.
@@ -209,31 +154,13 @@ class SplitPlaceEnv(gym.Env):
         still exceed a host; those beyond capacity wait (see the per-decision view
         for an exact sequential mask).
         """
-        e = self.engine
-        T, H, S = e.n_tasks, e.n_hosts, e.n_splits
-        size = T * S + e.n_frags * (H + 1)
+        size = self.engine.mask_size
         if out is None:
-            out = np.zeros(size, dtype=bool)
-        else:
-            if not (isinstance(out, np.ndarray) and out.dtype == np.bool_ and out.shape == (size,)):
-                raise ValueError(f"out must be a bool array of shape ({size},)")
-            out[:] = False
-        if e.backend == "numba":
-            kernels.action_masks(out, S, *e.kernel_tables, *e.state_blocks)
-            return out
-        split_mask = out[: T * S].reshape(T, S)
-        split_mask[:, 0] = True
-        split_mask[e.task_new, :] = True
-        host_mask = out[T * S:].reshape(e.n_frags, H + 1)
-        host_mask[:, 0] = True
-        ram, disk, movable = self._placement_demands()
-        rows = _nonzero(movable)
-        if rows.size:
-            fits = ((ram[rows, None] <= (e.hosts.ram_mb - e.ram_used + 1e-9)[None, :])
-                    & (disk[rows, None] <= (e.hosts.disk_mb - e.disk_used + 1e-9)[None, :]))
-            fits &= e.frag_host[rows, None] != self._host_ids[None, :]
-            host_mask[rows, 1:] = fits
-        return out
+            out = np.empty(size, dtype=bool)
+        elif not (isinstance(out, np.ndarray) and out.dtype == np.bool_ and out.shape == (size,)
+                  and out.flags.c_contiguous):
+            raise ValueError(f"out must be a C-contiguous bool array of shape ({size},)")
+        return self.engine.action_masks(out)
 
     def render(self):
         if self.render_mode is None:
@@ -260,137 +187,28 @@ class SplitPlaceEnv(gym.Env):
             if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
                 raise ValueError("action must hold finite integer values (see env.codec), "
                                  f"got non-integral or out-of-range floats of dtype {a.dtype}")
-        return a.astype(np.int64, copy=False)
+        return np.ascontiguousarray(a, dtype=np.int64)
 
-    def _placement_demands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """RAM and disk demand of every fragment slot and whether it can move now.
-
-        For a new task (not yet split) fragment j counts if any split makes it ready
-        at once, with the largest demand over those splits.
-        """
+    def _info(self, stats: list | None) -> dict[str, Any]:
         e = self.engine
-        st = e.frag_state
-        movable = (st == READY) | (st == RUNNING)
-        ram, disk = e.frag_ram, e.frag_disk
-        new = _nonzero(e.task_new)
-        if new.size:
-            a, b = e.task_app[new][:, None], e.task_batch[new][:, None]
-            s = np.arange(e.n_splits)[None, :]
-            r, d, _, _, _ = e.demands(a, s, b)                                  # (m, S, F)
-            ready = np.arange(F) < e.ready_at_split(a, s)[..., None]                # (m, S, F)
-            idx = (new[:, None] * F + np.arange(F)).ravel()
-            ram, disk, movable = ram.copy(), disk.copy(), movable.copy()
-            ram[idx] = np.where(ready, r, 0.0).max(axis=1).ravel()
-            disk[idx] = np.where(ready, d, 0.0).max(axis=1).ravel()
-            movable[idx] = ready.any(axis=1).ravel()
-        return ram, disk, movable
-
-    def _observation(self) -> dict[str, np.ndarray]:
-        e = self.engine
-        if e.backend == "numpy":
-            return self._observation_numpy()
-        T, H = e.n_tasks, e.n_hosts
-        obs = {"hosts": np.empty((H, len(HOST_FEATURES)), dtype=np.float32),
-               "tasks": np.empty((T, len(self.task_features)), dtype=np.float32),
-               "fragments": np.empty((e.n_frags, len(FRAGMENT_FEATURES)), dtype=np.float32),
-               "globals": np.empty(len(GLOBAL_FEATURES), dtype=np.float32)}
-        kernels.observation(
-            e.t, e.t / self.config.max_episode_steps, e.backlog / T, self._last_energy / e.max_energy_j,
-            e.n_ready, e.host_util, e.host_net_util, e.host_power_w, e.bandwidth, e.latency, obs["hosts"], obs["tasks"], obs["fragments"],
-            obs["globals"], *self._obs_const, *e.state_blocks)
-        return obs
-
-    def _observation_numpy(self) -> dict[str, np.ndarray]:
-        # The reference (and numba-less) path: features are written row by row into float64 feature-major buffers
-        # with ``out=`` ufuncs (contiguous, same dtype, no temporaries), then transposed
-        # into fresh C-ordered float32 arrays. Empty fragment slots need no masking: the
-        # engine zeroes a slot's sizes when it frees it. Only features that can leave
-        # [0, 1] by construction are clipped.
-        e = self.engine
-        hb, tb, fb = self._host_buf, self._task_buf, self._frag_buf
-        sc = self._inv_scales
-
-        util = e.host_util
-        hb[0] = util
-        np.multiply(e.ram_used, self._inv_ram_cap, out=hb[1])
-        np.multiply(e.disk_used, self._inv_disk_cap, out=hb[2])
-        hb[3] = e.host_net_util
-        np.subtract(e.hosts.ram_mb, e.ram_used, out=hb[4])
-        hb[4] *= sc["ram_mb"]
-        np.multiply(e.bandwidth, sc["bandwidth_mbps"], out=hb[6])
-        np.multiply(e.latency, sc["latency_s"], out=hb[7])
-        np.multiply(e.host_power_w, 1.0 / self._max_power, out=hb[8])
-        st = e.frag_state
-        running = st == RUNNING
-        np.multiply(np.bincount(e.frag_host[running], minlength=e.n_hosts), self._inv_slots, out=hb[10])
-
-        act = e.task_active
-        tb[0] = act
-        tb[1] = e.task_new
-        self._app_onehot_t.take(e.task_app, axis=1, out=tb[2:5])
-        invR = sc["response_intervals"]
-        np.multiply(e.task_sla, invR, out=tb[5])
-        np.subtract(e.t, e.task_arrival, out=tb[6])
-        tb[6] *= invR
-        np.subtract(tb[5], tb[6], out=tb[7])
-        np.multiply(e.task_batch, sc["batch"], out=tb[8])
-        nfr = self._nfrag_pad[e.task_app, e.task_split]
-        np.subtract(nfr, e.task_left, out=tb[9])
-        tb[9] /= np.maximum(nfr, 1.0)
-        self._split_onehot_t.take(e.task_split, axis=1, out=tb[10:])
-        tb[2:, ~act] = 0.0
-        np.maximum(tb[5:8], 0.0, out=tb[5:8])  # the only task rows that can leave [0, 1]
-        np.minimum(tb[5:8], 1.0, out=tb[5:8])
-
-        fb[0] = st != 0
-        fb[1] = st == BLOCKED
-        fb[2] = st == READY
-        fb[3] = running
-        fb[4] = st == DONE
-        np.add(e.frag_host, 1, out=fb[5])
-        fb[5] *= self._inv_hosts
-        np.multiply(e.frag_work_total, sc["work_s"], out=fb[6])
-        np.divide(e.frag_work, np.maximum(e.frag_work_total, 1e-12), out=fb[7])
-        np.multiply(e.frag_ram, sc["ram_mb"], out=fb[8])
-        np.multiply(e.frag_disk, sc["disk_mb"], out=fb[9])
-        np.add(e.frag_in_mb, e.frag_out_mb, out=fb[10])
-        fb[10] *= sc["data_mb"]
-        np.minimum(fb[8:10], 1.0, out=fb[8:10])  # a fragment larger than every host (odd configs)
-
-        glob = np.array([
-            e.t / self.config.max_episode_steps,
-            e.backlog / e.n_tasks,
-            fb[2].sum() / e.n_frags,
-            util.sum() / e.n_hosts,
-            self._last_energy / e.max_energy_j,
-        ])
-        np.maximum(hb, 0.0, out=hb)
-        np.minimum(hb, 1.0, out=hb)
-        np.minimum(glob, 1.0, out=glob)
-        f32 = np.float32
-        return {"hosts": np.ascontiguousarray(hb.T, dtype=f32), "tasks": np.ascontiguousarray(tb.T, dtype=f32),
-                "fragments": np.ascontiguousarray(fb.T, dtype=f32), "globals": glob.astype(f32)}
-
-    def _info(self, res) -> dict[str, Any]:
-        e = self.engine
-        if res is None:
-            rewards = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
-            finished, energy, counts = _EMPTY_FINISHED, 0.0, (0, 0, 0, 0, 0)
-            util = e.host_util
+        if stats is None:
+            rewards, energy, counts = dict(_NO_REWARD), 0.0, (0, 0, 0, 0, 0)
         else:
-            rewards, finished, energy = res.rewards, res.finished, res.energy_j
-            counts = (res.n_new, res.placements, res.migrations, res.infeasible, res.ignored)
-            util = res.host_util
+            rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9],
+                       "n_finished": stats[4]}
+            energy = stats[5]
+            counts = (int(stats[10]), int(stats[0]), int(stats[1]), int(stats[2]), int(stats[3]))
+        backlog = e.next_task_id - e.n_admitted
         return {
             "interval": e.t,
             "rewards": rewards,
-            "finished": Records(finished),
+            "finished": e.finished,
             "new_tasks": counts[0],
-            "pending": Records(e.pending()),  # new tasks awaiting a split in the next action
+            "pending": e.pending(),  # new tasks awaiting a split in the next action
             "energy_j": energy,
-            "host_util": util,
-            "queue_length": e.queue_length(),
-            "backlog": e.backlog,
+            "host_util": e.host_util,
+            "queue_length": e.n_ready + backlog,
+            "backlog": backlog,
             "placements": counts[1],
             "migrations": counts[2],
             "infeasible_placements": counts[3],

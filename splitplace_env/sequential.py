@@ -90,7 +90,7 @@ def new_fragment_demands(engine, slot: int, split: int) -> tuple[np.ndarray, np.
     e = engine
     a, b = int(e.task_app[slot]), int(e.task_batch[slot])
     n = int(e.split_nfrag[a, split])
-    ram, disk, _, _, work = e.demands(np.array(a), np.array(split), np.array(b))
+    ram, disk, _, _, work = e.demands(a, split, b)
     return ram[:n], disk[:n], work[:n], int(e.ready_at_split(a, split))
 
 

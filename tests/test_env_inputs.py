@@ -190,7 +190,6 @@ BAD_CONFIG = [
     ("accuracy_noise", "yes"), ("accuracy_noise", 2),
     ("live_inference", "no"), ("live_inference", 1.5),
     ("profile", "guessed"), ("profile", "/no/such/profile.json"), ("profile", 3),
-    ("backend", "cuda"), ("backend", None),
 ]
 
 
@@ -250,6 +249,7 @@ def test_arrivals_beyond_slots_queue_and_are_never_dropped(masked_action) -> Non
     engine = env.unwrapped.engine
     rng = np.random.default_rng(0)
     obs, info = env.reset(seed=5)
+    first_slots = len(info["pending"]["task_id"])  # tasks that got a slot at once
     finished: list[int] = []
     pending_seen: list[int] = []
     max_backlog = 0
@@ -267,7 +267,8 @@ def test_arrivals_beyond_slots_queue_and_are_never_dropped(masked_action) -> Non
             break
     assert max_backlog > 10, "the backlog should build up with 2 slots and Poisson(6)"
     assert len(set(finished)) == len(finished), "a task finished twice"
-    assert len(finished) >= 10, "backlogged tasks should enter the slots and finish"
+    backlogged = [t for t in finished if t >= first_slots]
+    assert len(backlogged) >= 5, "backlogged tasks should enter the slots and finish"
     assert pending_seen == sorted(pending_seen), "the backlog must admit tasks in FIFO order"
     assert pending_seen == list(range(len(pending_seen))), "a task was skipped (dropped)"
     active = set(engine.task_id[engine.task_active].tolist())

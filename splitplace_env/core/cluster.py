@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from splitplace_env.config import SplitPlaceConfig
+from splitplace_env.core.jit import kernel
 
 #: Pi 4B power (W) at CPU utilisation 0, 10, ..., 100 % (SPEC-style 11-point table).
 #: End points from public measurements of the board (idle ~2.7 W, 4-core stress
@@ -68,14 +69,19 @@ def build_hosts(cfg: SplitPlaceConfig) -> HostSpecs:
     )
 
 
-#: CPU utilisation of each point of ``PI4B_POWER_W``.
-UTIL_GRID = np.linspace(0.0, 1.0, PI4B_POWER_W.shape[0])
+@kernel
+def power_at(util, table):
+    """Power (W) at CPU utilisation ``util``: linear interpolation in the 11-point
+    ``table`` (``PI4B_POWER_W``), clamped to its end points outside [0, 1]."""
+    last = table.shape[0] - 1
+    x = min(max(util, 0.0), 1.0) * last
+    i = min(int(x), last - 1)
+    return table[i] + (table[i + 1] - table[i]) * (x - i)
 
 
 def power_w(util: np.ndarray) -> np.ndarray:
-    """Power (W) at CPU utilisation ``util`` in [0, 1], by linear interpolation
-    (``np.interp`` clamps outside the table)."""
-    return np.interp(util, UTIL_GRID, PI4B_POWER_W)
+    """``power_at`` of every entry of ``util`` (for reports and tests)."""
+    return np.array([power_at(float(u), PI4B_POWER_W) for u in np.ravel(util)]).reshape(np.shape(util))
 
 
 def max_energy_j(n_hosts: int, interval_s: float) -> float:

@@ -1,8 +1,11 @@
-"""One scheduling interval of the emulated edge cluster: admit, place, migrate, run, complete.
+"""The emulated edge cluster: its state, and one scheduling interval at a time.
 
-The engine holds the state in flat numpy arrays indexed by *task slots* (``T``)
-and *fragment slots* (``T x 5``: fragment j of the task in slot k is slot
-``5k + j``). An interval (``EdgeEngine.step``) does, in order:
+The state lives in a few packed numpy blocks indexed by *task slots* (``T``) and
+*fragment slots* (``T x 5``: fragment j of the task in slot k is slot ``5k + j``);
+``core/layout.py`` names their rows and the engine exposes each row as a view
+(``task_active``, ``frag_ram``, ``ram_used``...). The compiled kernels of
+``core/kernels.py`` are the one implementation of an interval
+(``EdgeEngine.step``), which does, in order:
 
 1. **Split** every new task (arrived during the previous interval): its fragments
    appear in its fragment slots; the first (chain) or all (parallel) are *ready*.
@@ -10,9 +13,10 @@ and *fragment slots* (``T x 5``: fragment j of the task in slot k is slot
    the host's free RAM and disk at that moment (sequential admission as in the
    authors' code). A ready fragment is allocated; a running one is migrated, paying
    its memory image over both links (via the broker) before it progresses; its old
-   host's memory is held until the copy is done, so it is not reused by other
-   placements of the same interval. A placement that does not fit is not carried
-   out: the fragment keeps waiting and is offered again next interval.
+   host's memory is released once the interval's placements are decided (so it is
+   not reused by other placements of the same interval, even if the copy outlasts
+   the interval). A placement that does not fit
+   is not carried out: the fragment keeps waiting and is offered again next interval.
 3. **Run** all placed fragments for ``interval_s`` seconds. A fragment first moves
    its input from the broker, then computes, then moves its output back. A fragment
    uses one core; when a host has more fragments than cores they share the cores
@@ -21,9 +25,10 @@ and *fragment slots* (``T x 5``: fragment j of the task in slot k is slot
    chain's next fragment becomes ready for the next interval (so a 4-fragment
    chain spans at least 4 intervals). A task finishes with its last fragment:
    response = finish - arrival, wait = first start - arrival, both in intervals.
+   The interval's Eq. 8 reward (``metrics.eq8``) is computed from them.
 5. **Advance**: hosts move, links change, and the tasks that arrived during the
    interval join the FIFO backlog and take free task slots; beyond the slots they
-   wait in the backlog (never dropped).
+   wait in the backlog (never dropped). The next observation is written.
 
 The engine has no Gym in it; ``splitplace_env.env`` is the thin shell around it.
 """
@@ -31,33 +36,33 @@ The engine has no Gym in it; ``splitplace_env.env`` is the thin shell around it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Mapping
 
 import numpy as np
 
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, NETWORK_OF_SPLIT, SplitPlaceConfig
-from splitplace_env.core import cluster, kernels, metrics, network
-from splitplace_env.core.mobility import make_mobility
+from splitplace_env.core import cluster, kernels, layout, metrics, mobility, network, rng, workload
+from splitplace_env.core.layout import BLOCKED, DONE, EMPTY, READY, RUNNING  # noqa: F401  (re-exported)
+from splitplace_env.core.logs import HostLog, RecordLog, RecordView
+from splitplace_env.core.masks import action_masks
+from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 from splitplace_env.core.profiles import fragment_tables, load_profile_document
-from splitplace_env.core.workload import ACCURACY_MODES, Workload
+from splitplace_env.core.workload import ACCURACY_MODES
 
-# Fragment states.
-EMPTY, BLOCKED, READY, RUNNING, DONE = 0, 1, 2, 3, 4
-_EPS = 1e-9
 F = MAX_FRAGMENTS_PER_TASK
+#: An accuracy measured for a finished task: (application, split mode, batch, rng) ->
+#: fraction correct, or None to keep the drawn one (live inference, handed in by the env).
+AccuracyFn = Callable[[str, str, int, np.random.Generator], "float | None"]
 
 
-def _nonzero(mask: np.ndarray) -> np.ndarray:
-    """Indices of the true entries of a 1-D mask (cheaper than ``np.flatnonzero``)."""
-    return mask.nonzero()[0]
-
-
-@dataclass
+@dataclass(slots=True)
 class StepResult:
-    """What one interval produced (all plain numbers / arrays)."""
+    """What one interval produced: its energy (J), per-host CPU utilisation, the
+    tasks that finished (a mapping of arrays), counts, and the Eq. 8 terms."""
 
     energy_j: float
     host_util: np.ndarray
-    finished: dict[str, np.ndarray]
+    finished: Mapping[str, np.ndarray]
     n_new: int
     migrations: int
     placements: int
@@ -72,556 +77,306 @@ class EdgeEngine:
     Args:
         cfg: validated configuration.
         profile_doc: a profile document (default: the one ``cfg.profile`` names).
+        accuracy_fn: optional measured accuracy of a finished task (``AccuracyFn``);
+            where it returns a value, that value replaces the drawn accuracy and the
+            interval's reward is recomputed with it.
     """
 
-    def __init__(self, cfg: SplitPlaceConfig, profile_doc: dict | None = None) -> None:
+    def __init__(self, cfg: SplitPlaceConfig, profile_doc: dict | None = None,
+                 accuracy_fn: AccuracyFn | None = None) -> None:
         self.cfg = cfg
         doc = profile_doc if profile_doc is not None else load_profile_document(cfg.profile)
         self.hosts = cluster.build_hosts(cfg)
-        self.n_hosts = self.hosts.n
-        self.n_tasks = cfg.max_tasks
-        self.n_frags = cfg.max_tasks * F
-        self.n_splits = cfg.n_splits
+        self.n_hosts = H = self.hosts.n
+        self.n_tasks = T = cfg.max_tasks
+        self.n_frags = T * F
+        self.n_splits = S = cfg.n_splits
+        self.accuracy_fn = accuracy_fn
 
-        # Per (application index, split index) fragment tables, padded to F (public,
-        # read-only: the env shell and the per-decision view compute demands from them):
-        # split_nfrag fragments, split_chain precedence, and per fragment split_work
-        # (single-core s/sample), split_weights (MB), split_in / split_out / split_peak
-        # (MB/sample).
-        A, S = len(APPLICATIONS), self.n_splits
-        tables = fragment_tables(doc, cfg.applications, cfg.split_modes)
-        self.split_nfrag = np.zeros((A, S), dtype=np.int64)
-        self.split_chain = np.zeros((A, S), dtype=bool)
-        self._split_f = np.zeros((len(kernels.SPLIT_FLOAT), A, S, F))  # rows: kernels.SPLIT_FLOAT
-        self._host_static = np.stack([getattr(self.hosts, k) for k in kernels.HOST_STATIC]).astype(np.float64)
-        self._bind_static_views()
-        for (app, mode), t in tables.items():
-            a, s = APPLICATIONS.index(app), cfg.split_modes.index(mode)
-            n = t.n_fragments
-            self.split_nfrag[a, s], self.split_chain[a, s] = n, t.chain
-            self.split_work[a, s, :n] = t.work_s_per_sample
-            self.split_weights[a, s, :n] = t.weights_mb
-            self.split_in[a, s, :n] = t.in_mb_per_sample
-            self.split_out[a, s, :n] = t.out_mb_per_sample
-            self.split_peak[a, s, :n] = t.peak_mb_per_sample
-        # Which accuracy column each split mode reads.
-        self._acc_col = np.array([ACCURACY_MODES.index(NETWORK_OF_SPLIT[m])
-                                  for m in cfg.split_modes])
+        # Fragment tables per (application, split, fragment), padded to F (public,
+        # read-only): split_nfrag, split_chain, and per fragment split_work (single-core
+        # s/sample), split_weights (MB), split_in / split_out / split_peak (MB/sample).
+        A = len(APPLICATIONS)
+        self._split_i = np.zeros((len(layout.SPLIT_INT), A, S), dtype=np.int64)
+        self._split_f = np.zeros((len(layout.SPLIT_FLOAT), A, S, F))
+        for (app, mode), tab in fragment_tables(doc, cfg.applications, cfg.split_modes).items():
+            a, s, n = APPLICATIONS.index(app), cfg.split_modes.index(mode), tab.n_fragments
+            self._split_i[:, a, s] = n, tab.chain, ACCURACY_MODES.index(NETWORK_OF_SPLIT[mode])
+            for row, values in enumerate((tab.work_s_per_sample, tab.weights_mb, tab.in_mb_per_sample,
+                                          tab.out_mb_per_sample, tab.peak_mb_per_sample)):
+                self._split_f[row, a, s, :n] = values
+        self._name_rows(self._split_i, layout.SPLIT_INT)
+        self._name_rows(self._split_f, layout.SPLIT_FLOAT)
+        # The workload's tables.
         acc = np.zeros((A, len(ACCURACY_MODES)))
-        batches = [np.array([1], dtype=np.int64)] * A
+        self.batch_choices = [np.array([1], dtype=np.int64)] * A
         for app in cfg.applications:
-            a = APPLICATIONS.index(app)
-            e = doc["applications"][app]
+            a, e = APPLICATIONS.index(app), doc["applications"][app]
             acc[a] = [e["accuracy"][m] for m in ACCURACY_MODES]
-            batches[a] = np.array(e["batch_choices"], dtype=np.int64)
-        self._acc_table, self.batch_choices = acc, batches
+            self.batch_choices[a] = np.array(e["batch_choices"], dtype=np.int64)
+        self._wl_i, self._wl_f = workload.workload_tables(cfg, acc, self.batch_choices)
+        self._host_spec = np.stack([np.asarray(getattr(self.hosts, k), dtype=np.float64)
+                                    for k in layout.HOST_SPEC])
+        self._trace = mobility.trace_table(cfg.mobility)
 
-        self.max_energy_j = cluster.max_energy_j(self.n_hosts, cfg.interval_s)
-        self.idle_energy_j = cluster.idle_energy_j(self.n_hosts, cfg.interval_s)
-        # Largest single-fragment demands: the observation's scales.
-        self.ram_scale = float(self.hosts.ram_mb.max())
-        self.disk_scale = float(self.hosts.disk_mb.max())
-        self.work_scale = float(self.split_work.max() * max(int(b.max()) for b in batches) * cfg.compute_scale)
-        params = {"n_splits": self.n_splits, "interval_s": cfg.interval_s, "compute_scale": cfg.compute_scale,
-                  "transfer_compression": cfg.transfer_compression,
-                  "runtime_overhead_mb": cfg.runtime_overhead_mb,
+        self.max_energy_j = cluster.max_energy_j(H, cfg.interval_s)
+        self.idle_energy_j = cluster.idle_energy_j(H, cfg.interval_s)
+        # The observation's scales: the largest single-fragment demands and link figures.
+        max_batch = float(max(int(b.max()) for b in self.batch_choices))
+        self.scales = {
+            "ram_mb": float(self.hosts.ram_mb.max()), "disk_mb": float(self.hosts.disk_mb.max()),
+            "work_s": float(self.split_work.max() * max_batch * cfg.compute_scale),
+            "data_mb": float(max_batch * max(self.split_in.max(), self.split_out.max())
+                             * cfg.transfer_compression * 2),
+            "response_intervals": cfg.response_norm, "batch": max_batch,
+            "bandwidth_mbps": network.MAX_BANDWIDTH_MBPS, "latency_s": network.MAX_LATENCY_S,
+            "energy_j": self.max_energy_j, "interval_s": cfg.interval_s, "power_w": float(cluster.PI4B_POWER_W[-1]),
+        }
+        sc = self.scales
+        params = {"n_splits": S, "interval_s": cfg.interval_s, "compute_scale": cfg.compute_scale,
+                  "transfer_compression": cfg.transfer_compression, "runtime_overhead_mb": cfg.runtime_overhead_mb,
                   "stream_chunk_samples": cfg.stream_chunk_samples, "max_energy_j": self.max_energy_j,
-                  "alpha": cfg.alpha, "beta": cfg.beta, "response_norm": cfg.response_norm}
-        #: The kernels' constant inputs: scalar parameters (``kernels.PARAMS``), fragment
-        #: tables and host specs, in the order the kernels take them.
-        self.kernel_tables = (np.array([params[k] for k in kernels.PARAMS], dtype=np.float64),
-                              self.split_nfrag, self.split_chain, self._split_f, self._host_static)
-        self._live = None
+                  "alpha": cfg.alpha, "beta": cfg.beta, "response_norm": cfg.response_norm,
+                  "arrival_rate": cfg.arrival_rate, "min_sla": cfg.min_sla,
+                  "accuracy_noise": float(cfg.accuracy_noise), "mobility_mode": mobility.mobility_mode(cfg.mobility),
+                  "max_episode_steps": cfg.max_episode_steps,
+                  "inv_response": 1 / sc["response_intervals"], "inv_batch": 1 / sc["batch"],
+                  "inv_work": 1 / sc["work_s"], "inv_ram": 1 / sc["ram_mb"], "inv_disk": 1 / sc["disk_mb"],
+                  "inv_data": 1 / sc["data_mb"], "inv_bandwidth": 1 / sc["bandwidth_mbps"],
+                  "inv_latency": 1 / sc["latency_s"], "inv_power": 1 / sc["power_w"]}
+        #: Scalar parameters of the kernels (rows ``layout.PARAMS``).
+        self.params = np.array([params[k] for k in layout.PARAMS], dtype=np.float64)
+        self.obs_shapes = {"hosts": (H, len(HOST_FEATURES)), "tasks": (T, len(TASK_FEATURES_BASE) + S),
+                           "fragments": (self.n_frags, len(FRAGMENT_FEATURES)), "globals": (len(GLOBAL_FEATURES),)}
         self._seeded = False
-        if cfg.backend == "numba" and not kernels.AVAILABLE:
-            raise ValueError("backend='numba' needs the numba package (pip install numba); "
-                             "use backend='auto' or 'numpy' without it")
-        #: "numba" (compiled kernels, the default when numba is installed) or "numpy"
-        #: (the vectorised reference implementation of the phases below).
-        self.backend = "numba" if cfg.backend != "numpy" and kernels.AVAILABLE else "numpy"
+
+    @property
+    def mask_size(self) -> int:
+        """Entries of the factored action mask: ``T*S + 5T*(H+1)``."""
+        return self.n_tasks * self.n_splits + self.n_frags * (self.n_hosts + 1)
 
     # ------------------------------------------------------------------ reset
-    def reset(self, seed: int | None) -> None:
-        """Starts a new episode; ``seed`` fixes every random stream."""
-        ss = np.random.SeedSequence(seed)
-        wl_ss, mob_ss, acc_ss, live_ss = ss.spawn(4)
-        self.workload = Workload(self.cfg, self._acc_table, self.batch_choices,
-                                 np.random.default_rng(wl_ss), np.random.default_rng(acc_ss))
-        self.mobility = make_mobility(self.cfg.mobility, self.n_hosts, self.hosts.mobile,
-                                      np.random.default_rng(mob_ss), self.cfg.interval_s)
-        self._live_rng = np.random.default_rng(live_ss)
-        if self.cfg.live_inference and self._live is None:
-            from splitplace_env.nets.live import LiveInference  # torch only when asked for
-
-            self._live = LiveInference()
+    def reset(self, seed: int | None) -> dict[str, np.ndarray]:
+        """Starts a new episode; ``seed`` fixes every random stream. Returns the
+        first observation."""
         T, NF, H = self.n_tasks, self.n_frags, self.n_hosts
-        self.t = 0
-        self.next_task_id = 0      # tasks arrived so far (ids are 0..next_task_id-1)
-        self.n_admitted = 0        # ids below this have had a slot; the rest are the backlog
-        self.n_finished_total = 0
-        # The state lives in a few packed blocks (rows named in ``kernels``); the named
-        # arrays (``task_active``, ``frag_ram``...) are views of their rows, so the numpy
-        # phases and the compiled kernels change the same memory.
-        self._task_b = np.zeros((len(kernels.TASK_BOOL), T), dtype=bool)        # active, new
-        self._task_i = np.zeros((len(kernels.TASK_INT), T), dtype=np.int64)     # id, app, batch, split, left
-        self._task_f = np.zeros((len(kernels.TASK_FLOAT), T))                   # sla, arrival, start, finish
-        self.task_acc = np.zeros((T, len(ACCURACY_MODES)))
-        self.frag_state = np.zeros(NF, dtype=np.int8)
-        self.frag_host = np.full(NF, -1, dtype=np.int64)
-        self._frag_f = np.zeros((len(kernels.FRAG_FLOAT), NF))  # work, delay, transfers, sizes, finish
-        self._host_used = np.zeros((len(kernels.HOST_USED), H))  # RAM, disk in use
-        # Work arrays of the compiled kernels (contents never outlive a step).
-        self._scratch_i = np.zeros((3, NF), dtype=np.int64)      # candidates, their hosts, done
-        self._cand_ok = np.zeros(NF, dtype=bool)
-        self._host_scratch = np.zeros((4, H))
-        self._task_scratch = np.zeros(T)
-        self._n_on = np.zeros(H, dtype=np.int64)
-        self._fin_i = np.zeros((4, T), dtype=np.int64)
-        self._fin_f = np.zeros((5, T))
-        self._pend_i = np.zeros((4, T), dtype=np.int64)   # new tasks: slot, id, app, batch
-        self._pend_f = np.zeros(T)                         # and SLA
-        self._n_pending = 0
-        self._ready_count = 0  # kept by the compiled kernel (no fragments yet)
-        self._bind_state_views()
+        kernel_streams, live_stream = np.random.SeedSequence(seed).spawn(2)
+        self._rng_state = rng.seed_states(kernel_streams, workload.N_STREAMS)
+        self._live_rng = np.random.default_rng(live_stream)
+        self.counters = np.zeros(len(layout.COUNTERS), dtype=np.int64)
+        self.stats = np.zeros(len(layout.STATS))
+        self._task_b = np.zeros((len(layout.TASK_BOOL), T), dtype=bool)
+        self._task_i = np.zeros((len(layout.TASK_INT), T), dtype=np.int64)
+        self._task_f = np.zeros((len(layout.TASK_FLOAT), T))
+        self._frag_i = np.zeros((len(layout.FRAG_INT), NF), dtype=np.int64)
+        self._frag_f = np.zeros((len(layout.FRAG_FLOAT), NF))
+        self._host_state = np.zeros((len(layout.HOST_STATE), H))
+        self._scratch_i = np.zeros(H, dtype=np.int64)   # per-host fragment counts
+        self._ring_i = np.zeros((len(workload.RING_INT), 64), dtype=np.int64)
+        self._ring_f = np.zeros((len(workload.RING_FLOAT), 64))
+        self._fin_log = RecordLog(layout.FIN_INT, layout.FIN_FLOAT, T, flags=("sla_met",))
+        self._pend_log = RecordLog(layout.PEND_INT, layout.PEND_FLOAT, T)
+        self._host_log = HostLog(len(layout.HOST_OUT), H)
+        self._bind_state()
         self.task_id[:] = -1
         self.task_split[:] = -1
         self.task_start[:] = np.nan
-        # Per-host outputs of the last interval; each step makes new ones (info keeps the old).
-        self.host_util, self.host_net_util, self.host_power_w = np.zeros((len(kernels.HOST_OUT), H))
-        self.host_power_w[:] = cluster.power_w(self.host_util)
-        self._link_t0 = -1
-        self._update_links()
-        self._admit()
+        self.frag_host[:] = -1
+        self._host_out = self._host_log.next()
+        self.host_power_w[:] = cluster.PI4B_POWER_W[0]
+        obs = self._new_obs()
+        self._after_step()  # the Python mirrors of the zeroed counters
+        self._make_room()
+        kernels.begin(self.counters, self.params, self._host_spec, self._host_state, self._host_out,
+                      self._split_i, self._task_b, self._task_i, self._task_f, self._frag_i,
+                      self._frag_f, self._scratch_i, self._trace, self._rng_state, self._wl_i, self._wl_f,
+                      self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats,
+                      self.idle_energy_j, *obs.values())
+        self._after_step()
         self._seeded = True
+        return obs
 
-    def _bind_static_views(self) -> None:
-        """Names the rows of the packed fragment tables (``split_work`` ...)."""
-        for name, row in zip(kernels.SPLIT_FLOAT, self._split_f):
+    def _bind_state(self) -> None:
+        """Names the rows of the state blocks (views: Python and the kernels share them)."""
+        for block, names in ((self._task_b, layout.TASK_BOOL), (self._task_i, layout.TASK_INT),
+                             (self._task_f, layout.TASK_FLOAT), (self._frag_i, layout.FRAG_INT),
+                             (self._frag_f, layout.FRAG_FLOAT), (self._host_state, layout.HOST_STATE)):
+            self._name_rows(block, names)
+        #: (T, networks) view: each task's drawn accuracy per network (``workload.ACCURACY_MODES``).
+        self.task_acc = self._task_f[4:].T
+
+    def _name_rows(self, block: np.ndarray, names: tuple[str, ...]) -> None:
+        for name, row in zip(names, block):
             setattr(self, name, row)
 
-    def _bind_state_views(self) -> None:
-        """Names the rows of the packed state blocks and collects the kernels' arguments."""
-        for names, block in ((kernels.TASK_BOOL, self._task_b), (kernels.TASK_INT, self._task_i),
-                             (kernels.TASK_FLOAT, self._task_f), (kernels.FRAG_FLOAT, self._frag_f),
-                             (kernels.HOST_USED, self._host_used)):
-            for name, row in zip(names, block):
-                setattr(self, name, row)
-        #: The state blocks in the order the kernels take them (host RAM/disk in use,
-        #: task bools, ints, floats, fragment states, hosts, floats).
-        self.state_blocks = (self._host_used, self._task_b, self._task_i, self._task_f, self.frag_state,
-                             self.frag_host, self._frag_f)
-        # The interval kernel's arguments that stay the same objects all episode.
-        self._interval_args = (
-            *self.kernel_tables, self._acc_col, cluster.UTIL_GRID, cluster.PI4B_POWER_W, *self.state_blocks,
-            self.task_acc, self._scratch_i, self._cand_ok, self._host_scratch, self._task_scratch, self._n_on,
-            self._fin_i, self._fin_f, self._pend_i, self._pend_f)
+    @property
+    def host_util(self) -> np.ndarray:
+        """(H,) CPU utilisation of the hosts in the last interval (a view of its log row)."""
+        return self._host_out[0]
 
-    def __setstate__(self, state: dict) -> None:
-        # Pickling copies each view on its own: name the rows of the restored blocks again.
-        self.__dict__.update(state)
-        self._bind_static_views()
-        if self._seeded:
-            self._bind_state_views()
+    @property
+    def host_net_util(self) -> np.ndarray:
+        """(H,) share of the last interval each host's link was busy."""
+        return self._host_out[1]
+
+    @property
+    def host_power_w(self) -> np.ndarray:
+        """(H,) power (W) of the hosts in the last interval."""
+        return self._host_out[2]
+
+    def _new_obs(self) -> dict[str, np.ndarray]:
+        sh, f32 = self.obs_shapes, np.float32
+        return {"hosts": np.empty(sh["hosts"], f32), "tasks": np.empty(sh["tasks"], f32),
+                "fragments": np.empty(sh["fragments"], f32), "globals": np.empty(sh["globals"], f32)}
+
+    def _make_room(self) -> None:
+        """Before a step: room in the logs for its records, and in the backlog ring
+        for the arrivals already counted (the ring doubles, keeping every task).
+        Reads the Python mirrors of the counters (``_after_step``): cheap when
+        nothing is to be done, as on almost every step."""
+        c = self.counters
+        if self._fin_hi + self.n_tasks > self._fin_log.capacity:
+            c[layout.C_FIN_POS] = self._fin_log.room_at(self._fin_hi)
+        if self._pend_hi + self.n_tasks > self._pend_log.capacity:
+            c[layout.C_PEND_POS] = self._pend_log.room_at(self._pend_hi)
+        first, end = self.n_admitted, self.next_task_id + self._next_arrivals
+        cap = self._ring_i.shape[1]
+        if end - first > cap:
+            new_cap = max(2 * cap, end - first)
+            ids = np.arange(first, self.next_task_id)
+            ring_i = np.zeros((self._ring_i.shape[0], new_cap), dtype=np.int64)
+            ring_f = np.zeros((self._ring_f.shape[0], new_cap))
+            ring_i[:, ids % new_cap] = self._ring_i[:, ids % cap]
+            ring_f[:, ids % new_cap] = self._ring_f[:, ids % cap]
+            self._ring_i, self._ring_f = ring_i, ring_f
+
+    def _after_step(self) -> None:
+        c = self.counters.tolist()
+        self.t = c[layout.C_T]
+        self.next_task_id = c[layout.C_ARRIVED]
+        self.n_admitted = c[layout.C_ADMITTED]
+        self.n_finished_total = c[layout.C_FINISHED]
+        self.n_ready = c[layout.C_READY]
+        self._next_arrivals = c[layout.C_NEXT]
+        self._fin_hi = fin_hi = c[layout.C_FIN_POS]
+        self._pend_hi = pend_hi = c[layout.C_PEND_POS]
+        self.finished = self._fin_log.view(fin_hi - c[layout.C_N_FIN], fin_hi)
+        self._pending = self._pend_log.view(pend_hi - c[layout.C_N_PEND], pend_hi)
 
     # ------------------------------------------------------------------ step
+    def step_flat(self, action: np.ndarray, obs: dict[str, np.ndarray] | None = None) -> list:
+        """Runs one interval with a flat int64 action (T split entries, then 5T host
+        entries: 0 = leave as is, h + 1 = host h) and writes the next observation
+        into ``obs`` (four float32 arrays of ``obs_shapes``; default: fresh ones, kept
+        as ``self.obs``). Returns the interval's ``layout.STATS`` as a list; the
+        tasks that finished are in ``self.finished``."""
+        if not self._seeded:
+            raise RuntimeError("call reset() before step()")
+        if obs is None:
+            obs = self._new_obs()
+        self.obs = obs
+        self._make_room()
+        self._host_out = host_out = self._host_log.next()
+        fin, pend = self._fin_log, self._pend_log
+        # Every argument spelled out: a call with * would build a tuple per step.
+        kernels.step(action, self.counters, self.stats, self.params, self._split_i, self._split_f, self._host_spec,
+                     self._host_state, host_out, self._task_b, self._task_i, self._task_f, self._frag_i,
+                     self._frag_f, self._scratch_i, self._trace, self._rng_state, self._wl_i, self._wl_f,
+                     self._ring_i, self._ring_f, fin.ints, fin.floats, pend.ints, pend.floats,
+                     obs["hosts"], obs["tasks"], obs["fragments"], obs["globals"])
+        self._after_step()
+        stats = self.stats.tolist()
+        if self.accuracy_fn is not None and stats[4]:
+            self._measure_accuracy(stats)
+        return stats
+
     def step(self, splits: np.ndarray, hosts: np.ndarray) -> StepResult:
-        """Runs one interval with the given split and host entries.
+        """Runs one interval (``step_flat``) from separate split and host entries.
 
         Args:
             splits: (T,) int, split index per task slot (used where the slot is new).
             hosts: (T*5,) int, 0 = leave as is, h in 1..H = host h-1, per fragment slot.
         """
-        if not self._seeded:
-            raise RuntimeError("call reset() before step()")
-        if self.backend == "numba":
-            return self._compiled_step(splits, hosts)
-        ignored = self._apply_splits(splits)
-        placements, migrations, infeasible, ign = self._apply_placements(hosts)
-        ignored += ign
-        util = self._run_interval()
-        finished = self._complete()
-        self.host_power_w = cluster.power_w(util)
-        energy = float(self.host_power_w.sum() * self.cfg.interval_s)
-        rewards = metrics.interval_reward(finished, energy, self.max_energy_j, self.cfg)
-        self.t += 1
-        self._update_links()
-        n_new = self._admit()
-        return StepResult(energy, util, finished, n_new, migrations, placements, infeasible, ignored, rewards)
+        action = np.concatenate([np.asarray(splits, dtype=np.int64), np.asarray(hosts, dtype=np.int64)])
+        s = self.step_flat(action)
+        names = layout.STATS
+        rewards = {k: s[names.index(k)] for k in ("reward", "qos", "aec", "art")}
+        rewards["n_finished"] = s[names.index("n_finished")]
+        return StepResult(s[5], self.host_util, self.finished, int(s[10]), int(s[1]), int(s[0]), int(s[2]),
+                          int(s[3]), rewards)
 
-    def _update_links(self) -> None:
-        """Positions and links of interval ``t``; links computed once per mobility chunk."""
-        t0, table = self.mobility.window(self.t)
-        if t0 != self._link_t0:
-            self._link_t0 = t0
-            self._bw_table, self._lat_table = network.link_quality(table, self.hosts.mobile)
-        i = self.t - t0
-        self.positions = table[i]
-        self.bandwidth, self.latency = self._bw_table[i], self._lat_table[i]
-
-    # ------------------------------------------------------------------ phases
-    def _compiled_step(self, splits: np.ndarray, hosts: np.ndarray) -> StepResult:
-        """One interval by the compiled kernel (``core/kernels.py``): phases 1-4, the
-        reward and the admission of phase 5, with the same results as the numpy phases
-        below; the clock and the links advance here."""
-        # One dtype and layout: anything else would compile another specialisation of the kernel.
-        splits = np.ascontiguousarray(splits, dtype=np.int64)
-        hosts = np.ascontiguousarray(hosts, dtype=np.int64)
-        wl = self.workload
-        arrived = wl.arrived_by_end_of(self.t + 1)  # tasks that arrive during this interval
-        # Fresh per-host outputs: the previous step's info still holds the old ones.
-        out = np.empty((len(kernels.HOST_OUT), self.n_hosts))
-        self.host_util, self.host_net_util, self.host_power_w = out
-        util = self.host_util
-        (placements, migrations, infeasible, ignored, n_fin, energy, reward, qos, aec, art, admitted,
-         self._ready_count) = kernels.interval(
-            splits, hosts, self.t, self.bandwidth, self.latency, out, self.n_admitted, arrived - self.n_admitted,
-            wl.base, wl.app, wl.batch, wl.sla, wl.created, wl.accuracy, *self._interval_args)
-        self.t += 1
-        n_new = self._book_arrivals(arrived, admitted)
-        self._update_links()
-        if n_fin == 0:
-            finished = dict(_EMPTY_FINISHED)
-        else:
-            finished = self._finished_arrays(n_fin)
-        if self._live is not None and n_fin:  # measured accuracies change QoS: the reference computes it
-            rewards = metrics.interval_reward(finished, energy, self.max_energy_j, self.cfg)
-        else:
-            rewards = {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": float(n_fin)}
-        return StepResult(energy, util, finished, n_new, migrations, placements, infeasible, ignored, rewards)
-
-    def _finished_arrays(self, n_fin: int) -> dict[str, np.ndarray]:
-        """The finished tasks the kernel wrote, as fresh arrays (``StepResult.finished``)."""
-        self.n_finished_total += n_fin
-        fi = self._fin_i[:, :n_fin].copy()
-        ff = self._fin_f[:, :n_fin].copy()
-        acc = ff[4]
-        if self._live is not None:
-            acc = self._live_accuracy(fi[1], fi[2], fi[3], acc)
-        return {"task_id": fi[0], "app": fi[1], "split": fi[2], "response": ff[0], "wait": ff[1],
-                "sla": ff[2], "sla_met": ff[3] > 0.5, "accuracy": acc}
-
-    def _apply_splits(self, splits: np.ndarray) -> int:
-        new = _nonzero(self.task_new)
-        ignored = int(np.count_nonzero(splits[~self.task_new]))  # 0 is the no-op there
-        if new.size == 0:
-            return ignored
-        s = splits[new]
-        bad = (s < 0) | (s >= self.n_splits)
-        if bad.any():  # out of range: ignored, counted, and the first split mode taken
-            ignored += int(bad.sum())
-            s = np.where(bad, 0, s)
-        a, b = self.task_app[new], self.task_batch[new]
-        n = self.split_nfrag[a, s]
-        j = np.arange(F)
-        exists = j[None, :] < n[:, None]
-        state = np.where(self.split_chain[a, s][:, None] & (j[None, :] > 0), BLOCKED, READY)
-        idx = (new[:, None] * F + j[None, :]).ravel()
-        ram, disk, in_mb, out_mb, work = self.demands(a, s, b)
-        self.frag_state[idx] = np.where(exists, state, EMPTY).ravel()
-        self.frag_host[idx] = -1
-        self.frag_work[idx] = work.ravel()
-        self.frag_work_total[idx] = work.ravel()
-        self.frag_ram[idx] = np.where(exists, ram, 0.0).ravel()
-        self.frag_disk[idx] = np.where(exists, disk, 0.0).ravel()
-        self.frag_in_mb[idx] = in_mb.ravel()
-        self.frag_out_mb[idx] = out_mb.ravel()
-        self.frag_delay[idx] = 0.0
-        self.frag_out_s[idx] = 0.0
-        self.task_split[new] = s
-        self.task_left[new] = n
-        self.task_new[new] = False
-        return ignored
-
-    def demands(self, a: np.ndarray, s: np.ndarray, b: np.ndarray):
-        """RAM, disk, input and output MB and single-core compute seconds of the
-        fragments of (app a, split s, batch b) (``kernels.fragment_demand`` per fragment).
-
-        Arguments broadcast together to a shape X; results have shape X + (5,)
-        (zeros past a split's last fragment, except RAM's constant overhead).
-        """
-        cfg = self.cfg
-        b = np.asarray(b)[..., None]
-        comp = b * cfg.transfer_compression
-        w = self.split_weights[a, s]
-        ram = cfg.runtime_overhead_mb + w + np.minimum(b, cfg.stream_chunk_samples) * self.split_peak[a, s]
-        in_mb = self.split_in[a, s] * comp
-        out_mb = self.split_out[a, s] * comp
-        work = self.split_work[a, s] * (b * cfg.compute_scale)
-        return ram, w + in_mb + out_mb, in_mb, out_mb, work
-
-    def ready_at_split(self, a: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Fragments of (app a, split s) that are ready as soon as the split is made:
-        the first of a chain, every branch of a parallel split."""
-        return np.where(self.split_chain[a, s], 1, self.split_nfrag[a, s])
-
-    def _apply_placements(self, hosts: np.ndarray) -> tuple[int, int, int, int]:
-        H = self.n_hosts
-        nz = _nonzero(hosts)
-        if nz.size == 0:
-            return 0, 0, 0, 0
-        target = hosts[nz] - 1
-        st = self.frag_state[nz]
-        movable = ((st == READY) | (st == RUNNING)) & (target >= 0) & (target < H)
-        ignored = int(nz.size - np.count_nonzero(movable))
-        # A running fragment sent to its own host is a no-op, not an error.
-        todo = movable & ~((st == RUNNING) & (self.frag_host[nz] == target))
-        f, h = nz[todo], target[todo]
-        if f.size == 0:
-            return 0, 0, 0, ignored
-        ram, disk = self.frag_ram[f], self.frag_disk[f]
-        mig = self.frag_state[f] == RUNNING
-        old = self.frag_host[f]
-        accept = self._admission(h, ram, disk)
-        n_acc = int(accept.sum())
-        if n_acc == 0:
-            return 0, 0, int(f.size), ignored
-        fa, ha, ra, da = f[accept], h[accept], ram[accept], disk[accept]
-        bw, lat = self.bandwidth, self.latency
-        self.ram_used += np.bincount(ha, ra, minlength=H)
-        self.disk_used += np.bincount(ha, da, minlength=H)
-        ma = mig[accept]
-        n_mig = int(ma.sum())
-        if n_mig:  # the memory image goes old host -> broker -> new host
-            fm, om, hm, rm = fa[ma], old[accept][ma], ha[ma], ra[ma]
-            self.ram_used -= np.bincount(om, rm, minlength=H)
-            self.disk_used -= np.bincount(om, da[ma], minlength=H)
-            self.frag_delay[fm] += rm / bw[om] + lat[om] + rm / bw[hm] + lat[hm]
-        pa = ~ma
-        if n_acc > n_mig:  # new allocations move their input from the broker first
-            fp, hp = fa[pa], ha[pa]
-            self.frag_state[fp] = RUNNING
-            self.frag_delay[fp] = self.frag_in_mb[fp] / bw[hp] + lat[hp]
-            k = fp // F
-            started = k[np.isnan(self.task_start[k])]
-            self.task_start[started] = float(self.t)
-        self.frag_host[fa] = ha
-        self.frag_out_s[fa] = self.frag_out_mb[fa] / bw[ha] + lat[ha]
-        return n_acc - n_mig, n_mig, int(f.size) - n_acc, ignored
-
-    def _admission(self, h: np.ndarray, ram: np.ndarray, disk: np.ndarray) -> np.ndarray:
-        """Which placements are carried out, as if admitted one by one in slot order.
-
-        A migrating fragment holds its old host's memory until its image has been
-        copied, so memory it frees is not available to other placements of the same
-        interval; hosts are then independent and only a host whose candidates'
-        total demand overflows its free capacity needs the sequential pass.
-        """
-        H = self.n_hosts
-        free_ram = self.hosts.ram_mb - self.ram_used + _EPS
-        free_disk = self.hosts.disk_mb - self.disk_used + _EPS
-        ok_host = ((np.bincount(h, ram, minlength=H) <= free_ram)
-                   & (np.bincount(h, disk, minlength=H) <= free_disk))
-        accept = ok_host[h]
-        seq = _nonzero(~accept)
-        if seq.size:
-            fr, fd = free_ram.tolist(), free_disk.tolist()
-            for i, hh, r, d in zip(seq.tolist(), h[seq].tolist(), ram[seq].tolist(), disk[seq].tolist()):
-                if r <= fr[hh] and d <= fd[hh]:
-                    fr[hh] -= r
-                    fd[hh] -= d
-                    accept[i] = True
-        return accept
-
-    def _run_interval(self) -> np.ndarray:
-        H, dt = self.n_hosts, self.cfg.interval_s
-        run = _nonzero(self.frag_state == RUNNING)
-        if run.size == 0:
-            self.host_util = np.zeros(H)
-            self.host_net_util = np.zeros(H)
-            self._done = run
-            return self.host_util
-        h = self.frag_host[run]
-        n_on = np.bincount(h, minlength=H)
-        cores = self.hosts.cores
-        share = np.minimum(1.0, cores[h] / n_on[h])        # cores per fragment
-        rate = share * self.hosts.speed[h]                # core-seconds of work per second
-        budget = np.full(run.size, dt)
-        delay = self.frag_delay[run]
-        d = np.minimum(budget, delay)
-        budget -= d
-        delay -= d
-        work = self.frag_work[run]
-        c = np.minimum(budget, work / rate)
-        work = np.maximum(work - c * rate, 0.0)
-        budget -= c
-        out_s = self.frag_out_s[run]
-        o = np.where(work <= _EPS, np.minimum(budget, out_s), 0.0)
-        out_s = out_s - o
-        budget -= o
-        self.frag_delay[run] = delay
-        self.frag_work[run] = work
-        self.frag_out_s[run] = out_s
-        done = (delay <= _EPS) & (work <= _EPS) & (out_s <= _EPS)
-        self.frag_finish[run] = self.t + (dt - budget) / dt
-        self.host_util = np.minimum(np.bincount(h, c * share, minlength=H) / (cores * dt), 1.0)
-        self.host_net_util = np.minimum(np.bincount(h, d + o, minlength=H) / dt, 1.0)
-        self._done = run[done]
-        return self.host_util
-
-    def _complete(self) -> dict[str, np.ndarray]:
-        done = self._done
-        if done.size:
-            h = self.frag_host[done]
-            H = self.n_hosts
-            self.ram_used -= np.bincount(h, self.frag_ram[done], minlength=H)
-            self.disk_used -= np.bincount(h, self.frag_disk[done], minlength=H)
-            np.maximum(self.ram_used, 0.0, out=self.ram_used)
-            np.maximum(self.disk_used, 0.0, out=self.disk_used)
-            self.frag_state[done] = DONE
-            # A chain's next fragment becomes ready for the next interval.
-            nxt = done + 1
-            ok = (nxt % F != 0)
-            nxt = nxt[ok]
-            nxt = nxt[self.frag_state[nxt] == BLOCKED]
-            self.frag_state[nxt] = READY
-            k = done // F
-            # Latest finish per task: earlier intervals' finishes are all <= t, and with
-            # duplicate indices the last assignment wins, so sort by finish time first.
-            fin_t = self.frag_finish[done]
-            order = np.argsort(fin_t, kind="stable")
-            self.task_finish[k[order]] = fin_t[order]
-            self.task_left -= np.bincount(k, minlength=self.n_tasks)
-        fin = _nonzero(self.task_active & (self.task_left == 0) & (self.task_split >= 0))
-        if fin.size == 0:
-            return dict(_EMPTY_FINISHED)
-        split = self.task_split[fin]
-        acc = self.task_acc[fin, self._acc_col[split]]
-        if self._live is not None:
-            acc = self._live_accuracy(self.task_app[fin], split, self.task_batch[fin], acc)
-        arrival = self.task_arrival[fin]
-        response = self.task_finish[fin] - arrival
-        out = {
-            "task_id": self.task_id[fin].copy(),
-            "app": self.task_app[fin].copy(),
-            "split": split.copy(),
-            "response": response,
-            "wait": self.task_start[fin] - arrival,
-            "sla": self.task_sla[fin].copy(),
-            "sla_met": response <= self.task_sla[fin],
-            "accuracy": acc,
-        }
-        # Free the slots.
-        self.task_active[fin] = False
-        self.task_split[fin] = -1
-        self.task_id[fin] = -1
-        frag_idx = (fin[:, None] * F + np.arange(F)[None, :]).ravel()
-        self.frag_state[frag_idx] = EMPTY
-        self.frag_host[frag_idx] = -1
-        for arr in (self.frag_work, self.frag_work_total, self.frag_ram, self.frag_disk,
-                    self.frag_in_mb, self.frag_out_mb):  # empty slots read as zeros
-            arr[frag_idx] = 0.0
-        self.n_finished_total += fin.size
-        return out
-
-    def _live_accuracy(self, app: np.ndarray, split: np.ndarray, batch: np.ndarray,
-                       acc: np.ndarray) -> np.ndarray:
-        """Accuracy of finished tasks measured by running the real split models."""
-        acc = acc.copy()
-        for i, (a, s, b) in enumerate(zip(app.tolist(), split.tolist(), batch.tolist())):
-            measured = self._live.accuracy(APPLICATIONS[a], self.cfg.split_modes[s], int(b), self._live_rng)
+    def _measure_accuracy(self, stats: list) -> None:
+        """Replaces this step's drawn accuracies by measured ones and recomputes Eq. 8."""
+        fin = self.finished
+        acc = fin["accuracy"]  # a view of the log: writing it updates the record
+        for i, (a, s, b) in enumerate(zip(fin["app"].tolist(), fin["split"].tolist(), fin["batch"].tolist())):
+            measured = self.accuracy_fn(APPLICATIONS[a], self.cfg.split_modes[s], int(b), self._live_rng)
             if measured is not None:
                 acc[i] = measured
-        return acc
+        r = metrics.interval_reward(fin, stats[5], self.max_energy_j, self.cfg)
+        names = layout.STATS
+        for k in ("reward", "qos", "aec", "art"):
+            stats[names.index(k)] = r[k]
+            self.stats[names.index(k)] = r[k]
 
-    def _admit(self) -> int:
-        """Adds the tasks that arrived during the last interval to the FIFO backlog
-        (a range of ids), then moves backlog tasks into free slots in id order.
+    # ------------------------------------------------------------------ views
+    def action_masks(self, out: np.ndarray) -> np.ndarray:
+        """Fills ``out`` (bool, ``mask_size``) with the factored action mask (``core/masks.py``)."""
+        action_masks(out, self.params, self._split_i, self._split_f, self._host_spec, self._host_state,
+                     self._task_b, self._task_i, self._frag_i, self._frag_f)
+        return out
 
-        Tasks created in workload interval ``t`` are seen at the start of interval
-        ``t`` with arrival time ``t - 1`` (they arrived during the previous interval).
-        """
-        wl = self.workload
-        arrived = wl.arrived_by_end_of(self.t)
-        waiting = arrived - self.n_admitted
-        m = 0
-        if waiting and self.backend == "numba":
-            m = kernels.admit(self.n_admitted, waiting, wl.base, wl.app, wl.batch, wl.sla, wl.created,
-                              wl.accuracy, self._pend_i, self._pend_f, self._task_b, self._task_i, self._task_f,
-                              self.task_acc)
-        elif waiting:
-            free = _nonzero(~self.task_active)[:waiting]
-            m = free.size
-            if m:
-                ids = np.arange(self.n_admitted, self.n_admitted + m)
-                rows = ids - wl.base
-                self.task_active[free] = True
-                self.task_new[free] = True
-                self.task_id[free] = ids
-                self.task_app[free] = wl.app[rows]
-                self.task_batch[free] = wl.batch[rows]
-                self.task_sla[free] = wl.sla[rows]
-                self.task_arrival[free] = wl.created[rows] - 1.0
-                self.task_start[free] = np.nan
-                self.task_finish[free] = 0.0
-                self.task_split[free] = -1
-                self.task_left[free] = 0
-                self.task_acc[free] = wl.accuracy[rows]
-        return self._book_arrivals(arrived, m)
+    def demands(self, a: int, s: int, b: int) -> np.ndarray:
+        """(5, F) array: RAM MB, disk MB, input MB, output MB and single-core work (s)
+        of each fragment of application a under split s at batch b (zeros past the
+        split's last fragment)."""
+        a, s, b = int(a), int(s), int(b)  # one kernel specialisation
+        out = np.zeros((5, F))
+        for j in range(int(self.split_nfrag[a, s])):
+            out[:, j] = kernels.fragment_demand(a, s, j, b, self._split_f, self.params)
+        return out
 
-    def _book_arrivals(self, arrived: int, admitted: int) -> int:
-        """Records ``arrived`` tasks so far and ``admitted`` new slot holders (who are the
-        tasks awaiting a split); returns the tasks that arrived since the last call."""
-        n_new = arrived - self.next_task_id
-        self.next_task_id = arrived
-        self._n_pending = admitted
-        if admitted:
-            self.n_admitted += admitted
-            self.workload.release(self.n_admitted, self.t)
-        return n_new
+    def ready_at_split(self, a: int, s: int) -> int:
+        """Fragments of (app a, split s) that are ready as soon as the split is made."""
+        return int(kernels.ready_at_split(self._split_i, a, s))
+
+    @property
+    def positions(self) -> np.ndarray:
+        """(H, 2) positions (m) of the hosts at the start of the current interval."""
+        return self._host_state[4:6].T.copy()
 
     @property
     def backlog(self) -> int:
         """Arrived tasks still waiting for a task slot."""
         return self.next_task_id - self.n_admitted
 
-    # ------------------------------------------------------------------ views
-    def task_counts(self) -> dict[str, int]:
-        """Arrived tasks by status: waiting (backlog or no fragment running), running, finished."""
-        running_tasks = np.zeros(self.n_tasks, dtype=bool)
-        run = _nonzero(self.frag_state == RUNNING)
-        running_tasks[run // F] = True
-        active = int(self.task_active.sum())
-        running = int((running_tasks & self.task_active).sum())
-        return {
-            "arrived": int(self.next_task_id),
-            "waiting": self.backlog + active - running,
-            "running": running,
-            "finished": int(self.n_finished_total),
-        }
-
-    @property
-    def n_ready(self) -> int:
-        """Fragments ready to be placed (the compiled kernel counts them as the interval ends)."""
-        if self.backend == "numba":
-            return self._ready_count
-        return int(np.count_nonzero(self.frag_state == READY))
-
     def queue_length(self) -> int:
         """Fragments ready but not placed, plus tasks without a slot."""
         return self.n_ready + self.backlog
 
-    def pending(self) -> dict[str, np.ndarray]:
-        """New tasks awaiting a split in the next step (fresh arrays, slot order):
-        ``slot``, ``task_id``, ``app``, ``sla``, ``batch``."""
-        if self.backend == "numba":  # exactly the tasks the last admission let in
-            m = self._n_pending
-            p = self._pend_i[:, :m].copy()
-            return {"slot": p[0], "task_id": p[1], "app": p[2], "sla": self._pend_f[:m].copy(), "batch": p[3]}
-        new = _nonzero(self.task_new)
-        return {"slot": new, "task_id": self.task_id[new], "app": self.task_app[new],
-                "sla": self.task_sla[new], "batch": self.task_batch[new]}
+    def pending(self) -> RecordView:
+        """New tasks awaiting a split in the next step (slot order): ``slot``,
+        ``task_id``, ``app``, ``batch``, ``sla``."""
+        return self._pending
 
+    def task_counts(self) -> dict[str, int]:
+        """Arrived tasks by status: waiting (backlog or no fragment running), running, finished."""
+        running_tasks = np.zeros(self.n_tasks, dtype=bool)
+        running_tasks[np.flatnonzero(self.frag_state == RUNNING) // F] = True
+        active = int(self.task_active.sum())
+        running = int((running_tasks & self.task_active).sum())
+        return {"arrived": int(self.next_task_id), "waiting": self.backlog + active - running,
+                "running": running, "finished": int(self.n_finished_total)}
 
-# Read-only, handed out as a fresh dict: an empty interval allocates nothing new.
-_EMPTY_FINISHED: dict[str, np.ndarray] = {
-    "task_id": np.zeros(0, dtype=np.int64),
-    "app": np.zeros(0, dtype=np.int64),
-    "split": np.zeros(0, dtype=np.int64),
-    "response": np.zeros(0),
-    "wait": np.zeros(0),
-    "sla": np.zeros(0),
-    "sla_met": np.zeros(0, dtype=bool),
-    "accuracy": np.zeros(0),
-}
-for _arr in _EMPTY_FINISHED.values():
-    _arr.flags.writeable = False
+    def __getstate__(self) -> dict:
+        # Row views are restored from their blocks (pickling would copy each on its own).
+        names = set(layout.TASK_BOOL + layout.TASK_INT + layout.TASK_FLOAT + layout.FRAG_INT + layout.FRAG_FLOAT
+                    + layout.HOST_STATE + layout.SPLIT_INT + layout.SPLIT_FLOAT + ("task_acc",))
+        return {k: v for k, v in self.__dict__.items() if k not in names}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._name_rows(self._split_i, layout.SPLIT_INT)
+        self._name_rows(self._split_f, layout.SPLIT_FLOAT)
+        if self._seeded:
+            self._bind_state()

@@ -1,677 +1,367 @@
-"""Compiled (numba) kernels of the engine's interval and of the observation.
+"""The compiled interval: split, place and migrate, run, complete, Eq. 8, advance.
 
-``EdgeEngine`` keeps a plain-numpy implementation of every phase: it is the
-readable reference and the fallback where numba is not installed. These kernels do
-the same arithmetic in scalar loops compiled once (``cache=True``) and called once
-per interval, which removes the two hundred small numpy calls a vectorised step
-costs at the paper's scale (16 hosts, 64 task slots). Each kernel mirrors the
-reference's floating-point operations in the same order -- per-host sums are
-accumulated into a zeroed array before they are added, as ``np.bincount`` does --
-so both backends produce bit-identical episodes (``tests/test_backends.py``).
-
-Only numba-supported numpy is used; the kernels hold no state and draw no random
-numbers (all randomness is pre-drawn by the workload and mobility models).
+These kernels are the one implementation of the model (``EdgeEngine`` holds the
+state and calls them; ``core/engine.py`` documents the semantics). ``step`` runs a
+whole interval and writes the next observation in one call; ``begin`` starts an
+episode. They hold no state of their own: everything lives in the engine's packed
+blocks, whose rows are named in ``core/layout.py`` (the engine names each row as a
+view, so Python and the kernels see the same memory), and every random draw comes
+from the engine's generator state (``core/rng.py``).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-try:  # numba is a dependency, but the engine must still run where it has no wheel yet
-    import numba
+from splitplace_env.core import mobility, network, observation, workload
+from splitplace_env.core.cluster import PI4B_POWER_W, power_at
+from splitplace_env.core.jit import kernel
+from splitplace_env.core.layout import (BLOCKED, C_ADMITTED, C_ARRIVED, C_FIN_POS, C_FINISHED, C_N_FIN, C_N_PEND,
+                                        C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA, P_BETA,
+                                        P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT, P_MAX_ENERGY, P_MIN_SLA,
+                                        P_MOBILITY, P_NOISE, P_NSPLITS, P_OVERHEAD, P_RATE, P_RNORM, READY,
+                                        RUNNING)
+from splitplace_env.core.metrics import eq8
+from splitplace_env.core.rng import poisson
 
-    AVAILABLE = True
-    _jit = numba.njit(cache=True, nogil=True)
-except ImportError:  # pragma: no cover - exercised only on machines without numba
-    numba = None
-    AVAILABLE = False
+@kernel
+def fragment_demand(a, s, j, b, split_f, params):
+    """(RAM MB, disk MB, input MB, output MB, single-core work s) of fragment j of
+    application a under split s at batch b.
 
-    def _jit(fn):
-        return fn
-
-# Fragment states and the engine's tolerance (the same values as engine.py's).
-EMPTY, BLOCKED, READY, RUNNING, DONE = 0, 1, 2, 3, 4
-EPS = 1e-9
-
-# Rows of the engine's packed state blocks (``EdgeEngine`` names each row as a view).
-TASK_BOOL = ("task_active", "task_new")
-TASK_INT = ("task_id", "task_app", "task_batch", "task_split", "task_left")
-TASK_FLOAT = ("task_sla", "task_arrival", "task_start", "task_finish")
-FRAG_FLOAT = ("frag_work", "frag_work_total", "frag_delay", "frag_out_s", "frag_ram", "frag_disk",
-              "frag_in_mb", "frag_out_mb", "frag_finish")
-HOST_USED = ("ram_used", "disk_used")
-HOST_OUT = ("host_util", "host_net_util", "host_power_w")
-SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak")
-HOST_STATIC = ("ram_mb", "disk_mb", "cores", "speed")
-OBS_PARAMS = ("inv_response", "inv_batch", "inv_work", "inv_ram", "inv_disk", "inv_data", "inv_bandwidth",
-              "inv_latency", "inv_power", "inv_hosts")
-OBS_HOST_CONST = ("ram_mb", "inv_ram_cap", "inv_disk_cap", "ram_cap_n", "mobile", "inv_slots")
-PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
-          "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm")
-
-
-@_jit
-def pairwise_sum(a, n):
-    """Sum of ``a[:n]`` rounded exactly as ``np.sum`` rounds it (numpy's pairwise
-    summation: eight interleaved partial sums per block of up to 128 values), so
-    sums taken here match the numpy reference bit for bit."""
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= 128:
-        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
-        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return pairwise_sum(a, n2) + pairwise_sum(a[n2:], n - n2)
-
-
-@_jit
-def interp(x, xp, fp):
-    """``np.interp(x, xp, fp)`` for one value, computed as numpy computes it (numba's
-    own ``np.interp`` allocates on every call)."""
-    n = xp.shape[0]
-    if x < xp[0]:
-        return fp[0]
-    if x >= xp[n - 1]:
-        return fp[n - 1]
-    j = 0
-    while xp[j + 1] <= x:  # the last grid point at or below x
-        j += 1
-    if xp[j] == x:
-        return fp[j]
-    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
-    return slope * (x - xp[j]) + fp[j]
-
-
-@_jit
-def sum_per_host(slots, n, hosts, by_slot, frag_ram, frag_disk, sum_ram, sum_disk):
-    """RAM and disk of the fragments ``slots[:n]`` summed per host, in slot-list order
-    as ``np.bincount`` sums them. The host of ``slots[c]`` is ``hosts[slots[c]]`` if
-    ``by_slot`` (``hosts`` is the fragments' host array), else ``hosts[c]``."""
-    sum_ram[:] = 0.0
-    sum_disk[:] = 0.0
-    for c in range(n):
-        i = slots[c]
-        h = hosts[i] if by_slot else hosts[c]
-        sum_ram[h] += frag_ram[i]
-        sum_disk[h] += frag_disk[i]
-
-
-@_jit
-def fragment_demand(a, s, j, b, split_f, compute_scale, transfer_compression, runtime_overhead_mb,
-                    stream_chunk):
-    """(RAM, disk, input MB, output MB, single-core work s) of fragment j of application
-    a under split s at batch b, as ``EdgeEngine.demands`` computes them."""
+    RAM: the container's runtime, the weights, and the activations of the samples
+    it holds at once (``stream_chunk_samples``); disk: weights and data files;
+    data moved: bz2-compressed tensors (``transfer_compression``).
+    """
     w = split_f[1, a, s, j]
-    comp = b * transfer_compression
+    comp = b * params[P_COMPRESSION]
     in_mb = split_f[2, a, s, j] * comp
     out_mb = split_f[3, a, s, j] * comp
-    ram = runtime_overhead_mb + w + min(b, stream_chunk) * split_f[4, a, s, j]
-    return ram, w + in_mb + out_mb, in_mb, out_mb, split_f[0, a, s, j] * (b * compute_scale)
+    ram = params[P_OVERHEAD] + w + min(b, params[P_CHUNK]) * split_f[4, a, s, j]
+    return ram, w + in_mb + out_mb, in_mb, out_mb, split_f[0, a, s, j] * b * params[P_COMPUTE]
 
 
-@_jit
-def apply_splits(splits, n_splits, task_new, task_app, task_batch, task_split, task_left,
-                 split_nfrag, split_chain, split_f, compute_scale, transfer_compression,
-                 runtime_overhead_mb, stream_chunk, frag_state, frag_host, frag_work, frag_work_total,
-                 frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb):
-    """Splits every new task (phase 1); returns the number of ignored split entries."""
-    F = split_f.shape[3]
+@kernel
+def ready_at_split(split_i, a, s):
+    """Fragments of (app a, split s) ready as soon as the split is made: the first of
+    a chain, every branch of a parallel split."""
+    return 1 if split_i[1, a, s] else split_i[0, a, s]
+
+
+@kernel
+def apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f):
+    """Phase 1: splits every new task; returns the ignored split entries (a split for
+    a slot without a new task, other than the no-op 0, or an unknown split, which
+    takes split 0)."""
+    T = task_b.shape[1]
+    F = frag_i.shape[1] // T
+    n_splits = int(params[P_NSPLITS])
+    task_new = task_b[1]
     ignored = 0
-    for k in range(task_new.shape[0]):
-        s = splits[k]
+    for k in range(T):
+        s = action[k]
         if not task_new[k]:
-            if s != 0:  # 0 is the no-op of a slot without a new task
-                ignored += 1
+            ignored += s != 0
             continue
         if s < 0 or s >= n_splits:
             ignored += 1
             s = 0
-        a = task_app[k]
-        n = split_nfrag[a, s]
-        chain = split_chain[a, s]
+        a, b = task_i[1, k], task_i[2, k]
+        n = split_i[0, a, s]
         for j in range(F):
             i = k * F + j
-            ram, disk, in_mb, out_mb, work = fragment_demand(a, s, j, task_batch[k], split_f, compute_scale,
-                                                             transfer_compression, runtime_overhead_mb,
-                                                             stream_chunk)
-            if j < n:
-                frag_state[i] = BLOCKED if (chain and j > 0) else READY
-                frag_ram[i] = ram
-                frag_disk[i] = disk
-            else:
-                frag_state[i] = EMPTY
-                frag_ram[i] = 0.0
-                frag_disk[i] = 0.0
-            frag_host[i] = -1
-            frag_work[i] = work
-            frag_work_total[i] = work
-            frag_in_mb[i] = in_mb
-            frag_out_mb[i] = out_mb
-            frag_delay[i] = 0.0
-            frag_out_s[i] = 0.0
-        task_split[k] = s
-        task_left[k] = n
+            frag_i[1, i] = -1
+            for r in range(frag_f.shape[0]):
+                frag_f[r, i] = 0.0
+            if j >= n:
+                frag_i[0, i] = EMPTY
+                continue
+            ram, disk, in_mb, out_mb, work = fragment_demand(a, s, j, b, split_f, params)
+            frag_i[0, i] = BLOCKED if (split_i[1, a, s] and j > 0) else READY
+            frag_f[0, i] = work
+            frag_f[1, i] = work
+            frag_f[4, i] = ram
+            frag_f[5, i] = disk
+            frag_f[6, i] = in_mb
+            frag_f[7, i] = out_mb
+        task_i[3, k] = s
+        task_i[4, k] = n
         task_new[k] = False
     return ignored
 
 
-@_jit
-def apply_placements(hosts, t, ram_mb, disk_mb, ram_used, disk_used, bandwidth, latency, task_start,
-                     frag_state, frag_host, frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb,
-                     frag_out_mb, scratch_i, scratch_h, scratch_acc, scratch_f):
-    """Places and migrates fragments (phase 2) with sequential admission in slot order.
+@kernel
+def apply_placements(action, t, host_spec, host_state, task_f, frag_i, frag_f):
+    """Phase 2: allocates ready fragments and migrates running ones.
 
-    Returns (placements, migrations, infeasible, ignored). ``scratch_*`` are work
-    arrays of the engine (fragment-slot sized ints / bools, host-sized floats (4, H)).
+    Host entries are taken in fragment-slot order; each is admitted if the
+    fragment's RAM and disk fit what its host has left at that moment (the
+    authors' sequential admission), else it is not carried out and the fragment
+    waits. A fragment that starts moves its input from the broker first; a
+    migration first moves the memory image old host -> broker -> new host, and the
+    old host's memory stays held until the interval's placements are decided
+    (the ``released_*`` rows of ``host_state``). Returns (placements, migrations,
+    infeasible, ignored).
     """
-    H = ram_mb.shape[0]
-    F5 = frag_state.shape[0] // task_start.shape[0]
-    # Candidates in slot order (the reference's ``f``, ``h``).
-    n_cand = 0
-    ignored = 0
-    for i in range(hosts.shape[0]):
-        v = hosts[i]
+    T = task_f.shape[1]
+    NF = frag_i.shape[1]
+    H = host_spec.shape[1]
+    ram_mb, disk_mb = host_spec[0], host_spec[1]
+    ram_used, disk_used, bandwidth, latency = host_state[0], host_state[1], host_state[2], host_state[3]
+    state, host = frag_i[0], frag_i[1]
+    released_ram, released_disk = host_state[9], host_state[10]
+    released_ram[:] = 0.0
+    released_disk[:] = 0.0
+    placed = migrated = infeasible = ignored = 0
+    for i in range(NF):
+        v = action[T + i]
         if v == 0:
             continue
-        target = v - 1
-        st = frag_state[i]
-        if not ((st == READY or st == RUNNING) and target >= 0 and target < H):
+        h = v - 1
+        st = state[i]
+        if not ((st == READY or st == RUNNING) and 0 <= h < H):
             ignored += 1
             continue
-        if st == RUNNING and frag_host[i] == target:  # sent to its own host: a no-op
+        old = host[i]
+        if st == RUNNING and old == h:  # sent to its own host: a no-op
             continue
-        scratch_i[n_cand] = i
-        scratch_h[n_cand] = target
-        n_cand += 1
-    if n_cand == 0:
-        return 0, 0, 0, ignored
-    # Admission: a host whose candidates fit together takes them all; on the others
-    # each candidate is admitted in slot order if it fits what is left.
-    free_ram = scratch_f[0]
-    free_disk = scratch_f[1]
-    sum_ram = scratch_f[2]
-    sum_disk = scratch_f[3]
-    for h in range(H):
-        free_ram[h] = ram_mb[h] - ram_used[h] + EPS
-        free_disk[h] = disk_mb[h] - disk_used[h] + EPS
-    sum_per_host(scratch_i, n_cand, scratch_h, False, frag_ram, frag_disk, sum_ram, sum_disk)
-    n_acc = 0
-    for c in range(n_cand):
-        h = scratch_h[c]
-        ok = sum_ram[h] <= free_ram[h] and sum_disk[h] <= free_disk[h]
-        scratch_acc[c] = ok
-        n_acc += ok
-    for c in range(n_cand):
-        if scratch_acc[c]:  # its host takes all its candidates
+        ram, disk = frag_f[4, i], frag_f[5, i]
+        if ram_used[h] + ram > ram_mb[h] + EPS or disk_used[h] + disk > disk_mb[h] + EPS:
+            infeasible += 1
             continue
-        h = scratch_h[c]
-        i = scratch_i[c]
-        r = frag_ram[i]
-        d = frag_disk[i]
-        if r <= free_ram[h] and d <= free_disk[h]:
-            free_ram[h] -= r
-            free_disk[h] -= d
-            scratch_acc[c] = True
-            n_acc += 1
-    if n_acc == 0:
-        return 0, 0, n_cand, ignored
-    # Memory moves to the new hosts, then leaves the old hosts of migrations.
+        ram_used[h] += ram
+        disk_used[h] += disk
+        if st == RUNNING:
+            released_ram[old] += ram
+            released_disk[old] += disk
+            frag_f[2, i] += ram / bandwidth[old] + latency[old] + ram / bandwidth[h] + latency[h]
+            migrated += 1
+        else:
+            state[i] = RUNNING
+            frag_f[2, i] = frag_f[6, i] / bandwidth[h] + latency[h]
+            k = i // (NF // T)
+            if math.isnan(task_f[2, k]):
+                task_f[2, k] = t
+            placed += 1
+        host[i] = h
+        frag_f[3, i] = frag_f[7, i] / bandwidth[h] + latency[h]
     for h in range(H):
-        sum_ram[h] = 0.0
-        sum_disk[h] = 0.0
-    for c in range(n_cand):
-        if scratch_acc[c]:
-            i = scratch_i[c]
-            h = scratch_h[c]
-            sum_ram[h] += frag_ram[i]
-            sum_disk[h] += frag_disk[i]
-    for h in range(H):
-        ram_used[h] += sum_ram[h]
-        disk_used[h] += sum_disk[h]
-        sum_ram[h] = 0.0
-        sum_disk[h] = 0.0
-    n_mig = 0
-    for c in range(n_cand):
-        if scratch_acc[c] and frag_state[scratch_i[c]] == RUNNING:
-            i = scratch_i[c]
-            old = frag_host[i]
-            h = scratch_h[c]
-            r = frag_ram[i]
-            sum_ram[old] += r
-            sum_disk[old] += frag_disk[i]
-            # The memory image goes old host -> broker -> new host.
-            frag_delay[i] += r / bandwidth[old] + latency[old] + r / bandwidth[h] + latency[h]
-            n_mig += 1
-    if n_mig:
-        for h in range(H):
-            ram_used[h] -= sum_ram[h]
-            disk_used[h] -= sum_disk[h]
-    for c in range(n_cand):
-        if not scratch_acc[c]:
-            continue
-        i = scratch_i[c]
-        h = scratch_h[c]
-        if frag_state[i] != RUNNING:  # a new allocation moves its input from the broker first
-            frag_state[i] = RUNNING
-            frag_delay[i] = frag_in_mb[i] / bandwidth[h] + latency[h]
-            k = i // F5
-            if np.isnan(task_start[k]):
-                task_start[k] = t
-        frag_host[i] = h
-        frag_out_s[i] = frag_out_mb[i] / bandwidth[h] + latency[h]
-    return n_acc - n_mig, n_mig, n_cand - n_acc, ignored
+        ram_used[h] = max(ram_used[h] - released_ram[h], 0.0)
+        disk_used[h] = max(disk_used[h] - released_disk[h], 0.0)
+    return placed, migrated, infeasible, ignored
 
 
-@_jit
-def run_interval(t, dt, cores, speed, frag_state, frag_host, frag_work, frag_delay, frag_out_s,
-                 frag_finish, host_util, host_net_util, n_on, done_out):
-    """Runs every placed fragment for one interval (phase 3) with processor sharing.
+@kernel
+def run_fragments(t, dt, host_spec, frag_i, frag_f, host_out, n_on):
+    """Phase 3: every running fragment spends the interval on its pending transfer
+    (input or migration), then its compute, then its output transfer.
 
-    Writes the hosts' CPU and network utilisation and the finished fragment slots
-    (``done_out``, in slot order); returns how many finished.
+    A fragment uses one core; a host with more fragments than cores shares them
+    equally (processor sharing, shares fixed at the interval's start as in COSCO).
+    A fragment's finish time is ``t`` plus the share of the interval it used.
+    Writes the hosts' CPU and network utilisation into ``host_out``.
     """
-    H = cores.shape[0]
-    for h in range(H):
-        n_on[h] = 0
-        host_util[h] = 0.0
-        host_net_util[h] = 0.0
-    for i in range(frag_state.shape[0]):
-        if frag_state[i] == RUNNING:
-            n_on[frag_host[i]] += 1
-    n_done = 0
-    for i in range(frag_state.shape[0]):
-        if frag_state[i] != RUNNING:
+    H = host_spec.shape[1]
+    cores, speed = host_spec[2], host_spec[3]
+    state, host = frag_i[0], frag_i[1]
+    util, net = host_out[0], host_out[1]
+    n_on[:] = 0
+    for i in range(state.shape[0]):
+        if state[i] == RUNNING:
+            n_on[host[i]] += 1
+    util[:] = 0.0
+    net[:] = 0.0
+    for i in range(state.shape[0]):
+        if state[i] != RUNNING:
             continue
-        h = frag_host[i]
-        share = min(1.0, cores[h] / n_on[h])      # cores per fragment
-        rate = share * speed[h]                   # core-seconds of work per second
+        h = host[i]
+        share = min(1.0, cores[h] / n_on[h])        # cores per fragment
+        rate = share * speed[h]                     # core-seconds of work per second
         budget = dt
-        delay = frag_delay[i]
-        d = min(budget, delay)
+        d = min(budget, frag_f[2, i])               # pending transfer first
+        frag_f[2, i] -= d
         budget -= d
-        delay -= d
-        work = frag_work[i]
-        c = min(budget, work / rate)
-        work = max(work - c * rate, 0.0)
+        c = min(budget, frag_f[0, i] / rate)        # then compute
+        frag_f[0, i] = max(frag_f[0, i] - c * rate, 0.0)
         budget -= c
-        out_s = frag_out_s[i]
-        o = min(budget, out_s) if work <= EPS else 0.0
-        out_s = out_s - o
-        budget -= o
-        frag_delay[i] = delay
-        frag_work[i] = work
-        frag_out_s[i] = out_s
-        frag_finish[i] = t + (dt - budget) / dt
-        host_util[h] += c * share
-        host_net_util[h] += d + o
-        if delay <= EPS and work <= EPS and out_s <= EPS:
-            done_out[n_done] = i
-            n_done += 1
+        o = 0.0
+        if frag_f[0, i] <= EPS:                     # then the output, once computed
+            o = min(budget, frag_f[3, i])
+            frag_f[3, i] -= o
+            budget -= o
+        frag_f[8, i] = t + (dt - budget) / dt
+        util[h] += c * share
+        net[h] += d + o
     for h in range(H):
-        host_util[h] = min(host_util[h] / (cores[h] * dt), 1.0)
-        host_net_util[h] = min(host_net_util[h] / dt, 1.0)
-    return n_done
+        util[h] = min(util[h] / (cores[h] * dt), 1.0)
+        net[h] = min(net[h] / dt, 1.0)
 
 
-@_jit
-def complete(done, n_done, frag_state, frag_host, frag_ram, frag_disk, frag_finish, frag_work,
-             frag_work_total, frag_in_mb, frag_out_mb, ram_used, disk_used, scratch_f, touched,
-             task_active, task_split, task_left, task_id, task_app, task_batch, task_sla,
-             task_arrival, task_start, task_finish, task_acc, acc_col, fin_i, fin_f):
-    """Frees finished fragments and finished tasks (phase 4).
-
-    Writes one column per finished task (slot order) into ``fin_i`` (task_id, app,
-    split, batch) and ``fin_f`` (response, wait, sla, sla_met, accuracy); returns
-    how many tasks finished. ``scratch_f`` is a (>= 2, H) and ``touched`` a (T,)
-    float work array.
-    """
-    H = ram_used.shape[0]
-    T = task_active.shape[0]
-    F5 = frag_state.shape[0] // T
-    if n_done:
-        sum_ram = scratch_f[0]
-        sum_disk = scratch_f[1]
-        sum_per_host(done, n_done, frag_host, True, frag_ram, frag_disk, sum_ram, sum_disk)
-        for h in range(H):
-            ram_used[h] = max(ram_used[h] - sum_ram[h], 0.0)
-            disk_used[h] = max(disk_used[h] - sum_disk[h], 0.0)
-        for c in range(n_done):
-            frag_state[done[c]] = DONE
-        for c in range(n_done):
-            nxt = done[c] + 1
-            if nxt % F5 != 0 and frag_state[nxt] == BLOCKED:  # a chain's next fragment
-                frag_state[nxt] = READY
-        for c in range(n_done):  # per task: a finish already seen this interval
-            touched[done[c] // F5] = 0.0
-        for c in range(n_done):
-            i = done[c]
-            k = i // F5
-            # This interval's latest finish: every earlier finish of the task is <= t.
-            if touched[k] == 0.0 or frag_finish[i] > task_finish[k]:
-                task_finish[k] = frag_finish[i]
-            touched[k] = 1.0
-            task_left[k] -= 1
-    n_fin = 0
-    for k in range(T):
-        if not (task_active[k] and task_left[k] == 0 and task_split[k] >= 0):
+@kernel
+def complete(counters, split_i, host_state, task_b, task_i, task_f, frag_i, frag_f, fin_i, fin_f):
+    """Phase 4: fragments that finished free their resources; a chain's next
+    fragment becomes ready (for the next interval); a task whose fragments are all
+    done leaves, its record appended to the finished log at ``counters[C_FIN_POS]``.
+    Returns the number of tasks that left."""
+    T = task_b.shape[1]
+    NF = frag_i.shape[1]
+    F = NF // T
+    state, host = frag_i[0], frag_i[1]
+    ram_used, disk_used = host_state[0], host_state[1]
+    task_active = task_b[0]
+    for i in range(NF):
+        if state[i] != RUNNING or frag_f[2, i] > EPS or frag_f[0, i] > EPS or frag_f[3, i] > EPS:
             continue
-        s = task_split[k]
-        arrival = task_arrival[k]
-        response = task_finish[k] - arrival
-        fin_i[0, n_fin] = task_id[k]
-        fin_i[1, n_fin] = task_app[k]
-        fin_i[2, n_fin] = s
-        fin_i[3, n_fin] = task_batch[k]
-        fin_f[0, n_fin] = response
-        fin_f[1, n_fin] = task_start[k] - arrival
-        fin_f[2, n_fin] = task_sla[k]
-        fin_f[3, n_fin] = 1.0 if response <= task_sla[k] else 0.0
-        fin_f[4, n_fin] = task_acc[k, acc_col[s]]
-        n_fin += 1
-        # Free the slot; empty fragment slots read as zeros.
-        task_active[k] = False
-        task_split[k] = -1
-        task_id[k] = -1
-        for i in range(k * F5, (k + 1) * F5):
-            frag_state[i] = EMPTY
-            frag_host[i] = -1
-            frag_work[i] = 0.0
-            frag_work_total[i] = 0.0
-            frag_ram[i] = 0.0
-            frag_disk[i] = 0.0
-            frag_in_mb[i] = 0.0
-            frag_out_mb[i] = 0.0
-    return n_fin
+        h = host[i]
+        ram_used[h] = max(ram_used[h] - frag_f[4, i], 0.0)
+        disk_used[h] = max(disk_used[h] - frag_f[5, i], 0.0)
+        state[i] = DONE
+        k = i // F
+        # Earlier fragments finished in earlier intervals (finish <= t): the latest is the max.
+        task_f[3, k] = max(task_f[3, k], frag_f[8, i])
+        task_i[4, k] -= 1
+    for i in range(NF):  # after every finish: a successor that finished this interval stays READY
+        if state[i] == DONE and (i + 1) % F != 0 and state[i + 1] == BLOCKED:
+            state[i + 1] = READY
+    pos = counters[C_FIN_POS]
+    n = 0
+    for k in range(T):
+        if not (task_active[k] and task_i[3, k] >= 0 and task_i[4, k] == 0):
+            continue
+        s = task_i[3, k]
+        response = task_f[3, k] - task_f[1, k]
+        c = pos + n
+        fin_i[0, c] = task_i[0, k]
+        fin_i[1, c] = task_i[1, k]
+        fin_i[2, c] = s
+        fin_i[3, c] = task_i[2, k]
+        fin_f[0, c] = response
+        fin_f[1, c] = task_f[2, k] - task_f[1, k]
+        fin_f[2, c] = task_f[0, k]
+        fin_f[3, c] = 1.0 if response <= task_f[0, k] else 0.0
+        fin_f[4, c] = task_f[4 + split_i[2, task_i[1, k], s], k]  # the accuracy of the split's network
+        n += 1
+        task_active[k] = False       # free the slot: its fragment slots read as empty
+        task_i[0, k] = -1
+        task_i[3, k] = -1
+        for i in range(k * F, (k + 1) * F):
+            state[i] = EMPTY
+            host[i] = -1
+            for r in range(frag_f.shape[0]):
+                frag_f[r, i] = 0.0
+    counters[C_FIN_POS] = pos + n
+    counters[C_N_FIN] = n
+    counters[C_FINISHED] += n
+    return n
 
 
-@_jit
-def interval(splits, hosts, t, bandwidth, latency, host_out, first_id, waiting, base, wl_app, wl_batch,
-             wl_sla, wl_created, wl_accuracy, params, split_nfrag, split_chain, split_f, host_static,
-             acc_col, power_grid, power_table, host_used, task_b, task_i, task_f, frag_state, frag_host,
-             frag_f, task_acc, scratch_i, cand_ok, host_scratch, task_scratch, n_on, fin_i, fin_f,
-             pend_i, pend_f):
-    """Phases 1-4 of an interval, its Eq. 8 reward, and the admission of the next
-    interval's tasks (``admit``; the caller advances the clock and the links), in one call.
-
-    The state comes in the packed blocks of ``EdgeEngine`` (rows named by ``TASK_BOOL``,
-    ``TASK_INT``, ``TASK_FLOAT``, ``FRAG_FLOAT``, ``SPLIT_FLOAT``, ``HOST_STATIC``,
-    ``PARAMS``): a few large arguments cost less to pass than many small ones. Writes
-    the hosts' CPU, network utilisation and power into the rows of ``host_out``.
-    Returns (placements, migrations, infeasible, ignored, finished tasks, energy J,
-    reward, QoS, AEC, ART, admitted tasks, ready fragments), the reward terms computed
-    as ``metrics.interval_reward`` computes them.
-    """
-    n_splits, dt, compute_scale, transfer_compression = int(params[0]), params[1], params[2], params[3]
-    runtime_overhead_mb, stream_chunk, max_energy_j = params[4], int(params[5]), params[6]
-    alpha, beta, response_norm = params[7], params[8], params[9]
-    ram_mb, disk_mb, cores, speed = host_static[0], host_static[1], host_static[2], host_static[3]
-    host_util, host_net_util, host_power_w = host_out[0], host_out[1], host_out[2]
+@kernel
+def admit(counters, task_b, task_i, task_f, ring_i, ring_f, pend_i, pend_f):
+    """Moves backlog tasks, oldest first, into free task slots in slot order; each
+    admitted task awaits its split and is appended to the new-task log at
+    ``counters[C_PEND_POS]``."""
+    cap = ring_i.shape[1]
     task_active, task_new = task_b[0], task_b[1]
-    task_id, task_app, task_batch, task_split, task_left = task_i[0], task_i[1], task_i[2], task_i[3], task_i[4]
-    task_sla, task_arrival, task_start, task_finish = task_f[0], task_f[1], task_f[2], task_f[3]
-    frag_work, frag_work_total, frag_delay, frag_out_s = frag_f[0], frag_f[1], frag_f[2], frag_f[3]
-    frag_ram, frag_disk, frag_in_mb, frag_out_mb, frag_finish = (frag_f[4], frag_f[5], frag_f[6], frag_f[7],
-                                                                 frag_f[8])
-    ram_used, disk_used = host_used[0], host_used[1]
-    cand_frag, cand_host, done_buf = scratch_i[0], scratch_i[1], scratch_i[2]
-    ignored = apply_splits(splits, n_splits, task_new, task_app, task_batch, task_split, task_left,
-                           split_nfrag, split_chain, split_f, compute_scale, transfer_compression,
-                           runtime_overhead_mb, stream_chunk, frag_state, frag_host, frag_work, frag_work_total,
-                           frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb)
-    placed, migrated, infeasible, ign = apply_placements(
-        hosts, float(t), ram_mb, disk_mb, ram_used, disk_used, bandwidth, latency, task_start,
-        frag_state, frag_host, frag_delay, frag_out_s, frag_ram, frag_disk, frag_in_mb, frag_out_mb,
-        cand_frag, cand_host, cand_ok, host_scratch)
-    n_done = run_interval(t, dt, cores, speed, frag_state, frag_host, frag_work, frag_delay, frag_out_s,
-                          frag_finish, host_util, host_net_util, n_on, done_buf)
-    n_fin = complete(done_buf, n_done, frag_state, frag_host, frag_ram, frag_disk, frag_finish, frag_work,
-                     frag_work_total, frag_in_mb, frag_out_mb, ram_used, disk_used, host_scratch,
-                     task_scratch, task_active, task_split, task_left, task_id, task_app, task_batch,
-                     task_sla, task_arrival, task_start, task_finish, task_acc, acc_col, fin_i, fin_f)
-    H = host_util.shape[0]
-    for h in range(H):
-        host_power_w[h] = interp(host_util[h], power_grid, power_table)
-    energy = pairwise_sum(host_power_w, H) * dt
-    aec = energy / max_energy_j
-    qos = 0.0
-    art = 0.0
-    if n_fin:
-        terms = task_scratch  # free again after ``complete``
-        for c in range(n_fin):
-            terms[c] = fin_f[3, c] + fin_f[4, c]          # 1[r <= sla] + accuracy
-        qos = pairwise_sum(terms, n_fin) * 0.5 / n_fin
-        for c in range(n_fin):
-            terms[c] = min(fin_f[0, c], response_norm)
-        art = pairwise_sum(terms, n_fin) / (n_fin * response_norm)
-    reward = qos - alpha * aec - beta * art
-    admitted = 0
-    if waiting:
-        admitted = admit(first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accuracy, pend_i,
-                         pend_f, task_b, task_i, task_f, task_acc)
-    n_ready = 0
-    for i in range(frag_state.shape[0]):
-        n_ready += frag_state[i] == READY
-    return (placed, migrated, infeasible, ignored + ign, n_fin, energy, reward, qos, aec, art, admitted,
-            n_ready)
-
-
-@_jit
-def admit(first_id, waiting, base, wl_app, wl_batch, wl_sla, wl_created, wl_accuracy, pend_i, pend_f,
-          task_b, task_i, task_f, task_acc):
-    """Moves up to ``waiting`` backlog tasks (ids from ``first_id``) into free slots in
-    slot order (phase 5); returns how many were admitted.
-
-    The admitted tasks are the new tasks awaiting a split (every earlier one was
-    split this interval); their slot, id, application and batch go to the columns
-    of ``pend_i``, their SLA to ``pend_f``. ``task_b``, ``task_i``, ``task_f``: the
-    engine's packed task blocks.
-    """
-    task_active, task_new = task_b[0], task_b[1]
-    task_id, task_app, task_batch, task_split, task_left = task_i[0], task_i[1], task_i[2], task_i[3], task_i[4]
-    task_sla, task_arrival, task_start, task_finish = task_f[0], task_f[1], task_f[2], task_f[3]
+    pos = counters[C_PEND_POS]
     m = 0
     for k in range(task_active.shape[0]):
-        if m == waiting:
+        if counters[C_ADMITTED] == counters[C_ARRIVED]:
             break
         if task_active[k]:
             continue
-        row = first_id + m - base
+        tid = counters[C_ADMITTED]
+        r = tid % cap
         task_active[k] = True
         task_new[k] = True
-        task_id[k] = first_id + m
-        task_app[k] = wl_app[row]
-        task_batch[k] = wl_batch[row]
-        task_sla[k] = wl_sla[row]
-        task_arrival[k] = wl_created[row] - 1.0
-        task_start[k] = np.nan
-        task_finish[k] = 0.0
-        task_split[k] = -1
-        task_left[k] = 0
-        for j in range(task_acc.shape[1]):
-            task_acc[k, j] = wl_accuracy[row, j]
-        pend_i[0, m] = k
-        pend_i[1, m] = first_id + m
-        pend_i[2, m] = wl_app[row]
-        pend_i[3, m] = wl_batch[row]
-        pend_f[m] = wl_sla[row]
+        task_i[0, k] = tid
+        task_i[1, k] = ring_i[0, r]
+        task_i[2, k] = ring_i[1, r]
+        task_i[3, k] = -1
+        task_i[4, k] = 0
+        task_f[0, k] = ring_f[0, r]
+        task_f[1, k] = ring_f[1, r]
+        task_f[2, k] = math.nan
+        task_f[3, k] = 0.0
+        for j in range(ring_f.shape[0] - 2):  # accuracy of each network
+            task_f[4 + j, k] = ring_f[2 + j, r]
+        c = pos + m
+        pend_i[0, c] = k
+        pend_i[1, c] = tid
+        pend_i[2, c] = ring_i[0, r]
+        pend_i[3, c] = ring_i[1, r]
+        pend_f[0, c] = ring_f[0, r]
         m += 1
-    return m
+        counters[C_ADMITTED] += 1
+    counters[C_PEND_POS] = pos + m
+    counters[C_N_PEND] = m
 
 
-@_jit
-def observation(t, t_frac, backlog_frac, energy_frac, n_ready, host_util, host_net_util, host_power_w,
-                bandwidth, latency, out_hosts,
-                out_tasks, out_frags, out_globals, obs_params, host_const, nfrag_pad, n_on, host_used, task_b,
-                task_i, task_f, frag_state, frag_host, frag_f):
-    """Writes the observation (``SplitPlaceEnv`` docstring) into float32 arrays.
+@kernel
+def arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
+                       pend_i, pend_f, task_b, task_i, task_f, frag_i):
+    """Phase 5, at the start of interval ``t = counters[C_T]``: the hosts' positions
+    and links, then the tasks that arrived during interval t - 1 (already counted in
+    ``counters[C_NEXT]``) join the backlog, the next interval's count is drawn, and
+    the backlog fills free slots. Returns the tasks that arrived."""
+    t = counters[C_T]
+    mode = int(params[P_MOBILITY])
+    if t > 0 or mode == mobility.TRACE:
+        mobility.move_hosts(t, mode, params[P_DT], rng_state, workload.MOBILITY_STREAM, host_spec[4],
+                            host_state[4], host_state[5], host_state[6], host_state[7], host_state[8], trace)
+    for h in range(host_spec.shape[1]):
+        host_state[2, h], host_state[3, h] = network.link(host_state[4, h], host_state[5, h], host_spec[4, h] > 0.5)
+    n = counters[C_NEXT]
+    workload.arrive(n, counters[C_ARRIVED], float(t - 1), int(params[P_MIN_SLA]), params[P_NOISE] > 0.5,
+                    rng_state, wl_i, wl_f, ring_i, ring_f)
+    counters[C_ARRIVED] += n
+    counters[C_NEXT] = poisson(rng_state, workload.WORKLOAD_STREAM, params[P_RATE])
+    admit(counters, task_b, task_i, task_f, ring_i, ring_f, pend_i, pend_f)
+    return n
 
-    Each feature is computed in float64 with the operations of the env's numpy
-    reference (``SplitPlaceEnv._observation_numpy``), then clipped where that one
-    clips and rounded to float32. ``obs_params`` holds the inverse scales named by
-    ``OBS_PARAMS``, ``host_const`` the per-host constants named by ``OBS_HOST_CONST``;
-    the state comes in the engine's packed blocks, with its count of ready fragments
-    (``n_ready``). ``n_on`` is an (H,) int work array.
+
+@kernel
+def step(action, counters, stats, params, split_i, split_f, host_spec, host_state,
+         host_out, task_b, task_i, task_f, frag_i, frag_f, scratch_i, trace, rng_state,
+         wl_i, wl_f, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals):
+    """One interval (phases 1-5) and the observation of the next, in one call.
+
+    ``action`` is the flat action (T split entries, then 5T host entries). Writes
+    ``stats`` (rows ``STATS``), the hosts' outputs (``host_out``, rows
+    ``HOST_OUT``), the finished and new-task logs, and the four observation arrays.
     """
-    inv_response, inv_batch, inv_work, inv_ram = obs_params[0], obs_params[1], obs_params[2], obs_params[3]
-    inv_disk, inv_data, inv_bandwidth, inv_latency = obs_params[4], obs_params[5], obs_params[6], obs_params[7]
-    inv_power, inv_hosts = obs_params[8], obs_params[9]
-    ram_mb, inv_ram_cap, inv_disk_cap = host_const[0], host_const[1], host_const[2]
-    ram_cap_n, mobile, inv_slots = host_const[3], host_const[4], host_const[5]
-    ram_used, disk_used = host_used[0], host_used[1]
-    task_active, task_new = task_b[0], task_b[1]
-    task_app, task_batch, task_split, task_left = task_i[1], task_i[2], task_i[3], task_i[4]
-    task_sla, task_arrival = task_f[0], task_f[1]
-    frag_work, frag_work_total, frag_ram, frag_disk = frag_f[0], frag_f[1], frag_f[4], frag_f[5]
-    frag_in_mb, frag_out_mb = frag_f[6], frag_f[7]
-    H = ram_mb.shape[0]
-    T = task_active.shape[0]
-    NF = frag_state.shape[0]
-    S = out_tasks.shape[1] - 10  # split one-hot columns after 10 fixed ones
-    for h in range(H):
-        n_on[h] = 0
-    for i in range(NF):
-        if frag_state[i] == RUNNING:
-            n_on[frag_host[i]] += 1
-    for h in range(H):
-        row = out_hosts[h]
-        row[0] = _unit(host_util[h])
-        row[1] = _unit(ram_used[h] * inv_ram_cap[h])
-        row[2] = _unit(disk_used[h] * inv_disk_cap[h])
-        row[3] = _unit(host_net_util[h])
-        row[4] = _unit((ram_mb[h] - ram_used[h]) * inv_ram)
-        row[5] = _unit(ram_cap_n[h])
-        row[6] = _unit(bandwidth[h] * inv_bandwidth)
-        row[7] = _unit(latency[h] * inv_latency)
-        row[8] = _unit(host_power_w[h] * inv_power)
-        row[9] = _unit(mobile[h])
-        row[10] = _unit(n_on[h] * inv_slots[h])
-    for k in range(T):
-        row = out_tasks[k]
-        if not task_active[k]:
-            row[0] = 0.0
-            row[1] = 1.0 if task_new[k] else 0.0
-            for c in range(2, 10 + S):
-                row[c] = 0.0
-            continue
-        row[0] = 1.0
-        row[1] = 1.0 if task_new[k] else 0.0
-        for c in range(3):  # application one-hot (MNIST, FashionMNIST, CIFAR100)
-            row[2 + c] = 1.0 if task_app[k] == c else 0.0
-        sla = task_sla[k] * inv_response
-        age = (t - task_arrival[k]) * inv_response
-        row[5] = _unit(sla)
-        row[6] = _unit(age)
-        row[7] = _unit(sla - age)
-        row[8] = task_batch[k] * inv_batch
-        s = task_split[k]
-        nfr = nfrag_pad[task_app[k], s]  # s = -1 (not split yet) reads the zero column
-        row[9] = (nfr - task_left[k]) / max(nfr, 1.0)
-        for c in range(S):
-            row[10 + c] = 1.0 if s == c else 0.0
-    for i in range(NF):
-        row = out_frags[i]
-        st = frag_state[i]
-        row[0] = 1.0 if st != EMPTY else 0.0
-        row[1] = 1.0 if st == BLOCKED else 0.0
-        row[2] = 1.0 if st == READY else 0.0
-        row[3] = 1.0 if st == RUNNING else 0.0
-        row[4] = 1.0 if st == DONE else 0.0
-        row[5] = (frag_host[i] + 1.0) * inv_hosts
-        row[6] = frag_work_total[i] * inv_work
-        row[7] = frag_work[i] / max(frag_work_total[i], 1e-12)
-        row[8] = min(frag_ram[i] * inv_ram, 1.0)
-        row[9] = min(frag_disk[i] * inv_disk, 1.0)
-        row[10] = (frag_in_mb[i] + frag_out_mb[i]) * inv_data
-    out_globals[0] = min(t_frac, 1.0)
-    out_globals[1] = min(backlog_frac, 1.0)
-    out_globals[2] = min(n_ready / NF, 1.0)
-    out_globals[3] = min(pairwise_sum(host_util, H) / H, 1.0)
-    out_globals[4] = min(energy_frac, 1.0)
+    t = counters[C_T]
+    dt = params[P_DT]
+    ignored = apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f)
+    placed, migrated, infeasible, ign = apply_placements(action, float(t), host_spec, host_state, task_f,
+                                                         frag_i, frag_f)
+    run_fragments(float(t), dt, host_spec, frag_i, frag_f, host_out, scratch_i)
+    n_fin = complete(counters, split_i, host_state, task_b, task_i, task_f, frag_i, frag_f, fin_i, fin_f)
+    energy = 0.0
+    for h in range(host_spec.shape[1]):
+        host_out[2, h] = power_at(host_out[0, h], PI4B_POWER_W)
+        energy += host_out[2, h] * dt
+    lo = counters[C_FIN_POS] - n_fin
+    reward, qos, aec, art = eq8(fin_f[3, lo:lo + n_fin], fin_f[4, lo:lo + n_fin], fin_f[0, lo:lo + n_fin],
+                                energy, params[P_MAX_ENERGY], params[P_ALPHA], params[P_BETA], params[P_RNORM])
+    counters[C_T] = t + 1
+    n_new = arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i,
+                               ring_f, pend_i, pend_f, task_b, task_i, task_f, frag_i)
+    stats[0], stats[1], stats[2], stats[3] = placed, migrated, infeasible, ignored + ign
+    stats[4], stats[5], stats[6], stats[7], stats[8], stats[9], stats[10] = n_fin, energy, reward, qos, aec, art, n_new
+    observation.observe(counters, params, energy, split_i, host_spec, host_state, host_out, task_b, task_i,
+                        task_f, frag_i, frag_f, scratch_i, obs_hosts, obs_tasks, obs_frags, obs_globals)
 
 
-@_jit
-def action_masks(out, n_splits, params, split_nfrag, split_chain, split_f, host_static, host_used, task_b,
-                 task_i, task_f, frag_state, frag_host, frag_f):
-    """Fills the factored action mask (``SplitPlaceEnv.action_masks``) into the zeroed
-    bool array ``out``: ``T*S`` split entries, then ``5T*(H+1)`` host entries.
-
-    For a new task, fragment j counts as movable if some split makes it ready at
-    once, with the largest RAM and disk demand over those splits (as the reference
-    ``SplitPlaceEnv._placement_demands``).
-    """
-    S = n_splits
-    T = task_b.shape[1]
-    NF = frag_state.shape[0]
-    F5 = NF // T
-    H = host_static.shape[1]
-    compute_scale, transfer_compression = params[2], params[3]
-    runtime_overhead_mb, stream_chunk = params[4], int(params[5])
-    ram_mb, disk_mb = host_static[0], host_static[1]
-    task_new, task_app, task_batch = task_b[1], task_i[1], task_i[2]
-    frag_ram, frag_disk = frag_f[4], frag_f[5]
-    free_ram = np.empty(H)
-    free_disk = np.empty(H)
-    for h in range(H):
-        free_ram[h] = ram_mb[h] - host_used[0, h] + 1e-9
-        free_disk[h] = disk_mb[h] - host_used[1, h] + 1e-9
-    for k in range(T):
-        out[k * S] = True
-        if task_new[k]:
-            for s in range(1, S):
-                out[k * S + s] = True
-    base = T * S
-    for i in range(NF):
-        row = base + i * (H + 1)
-        out[row] = True
-        k = i // F5
-        if task_new[k]:
-            j = i - k * F5
-            a = task_app[k]
-            b = task_batch[k]
-            movable = False
-            ram = 0.0
-            disk = 0.0
-            for s in range(S):
-                first = 1 if split_chain[a, s] else split_nfrag[a, s]
-                if j < first:
-                    r, d, _, _, _ = fragment_demand(a, s, j, b, split_f, compute_scale, transfer_compression,
-                                                    runtime_overhead_mb, stream_chunk)
-                    movable = True
-                    ram = max(ram, r)
-                    disk = max(disk, d)
-        else:
-            st = frag_state[i]
-            movable = st == READY or st == RUNNING
-            ram = frag_ram[i]
-            disk = frag_disk[i]
-        if not movable:
-            continue
-        here = frag_host[i]
-        for h in range(H):
-            out[row + 1 + h] = ram <= free_ram[h] and disk <= free_disk[h] and here != h
-
-
-@_jit
-def _unit(x):
-    """Clips to [0, 1]."""
-    return min(max(x, 0.0), 1.0)
+@kernel
+def begin(counters, params, host_spec, host_state, host_out, split_i, task_b, task_i, task_f, frag_i,
+          frag_f, scratch_i, trace, rng_state, wl_i, wl_f, ring_i, ring_f, pend_i, pend_f, idle_energy,
+          obs_hosts, obs_tasks, obs_frags, obs_globals):
+    """Starts an episode on zeroed state: every host's start position, the first
+    batch of tasks (arrived during interval -1) and the first observation."""
+    mobility.place_hosts(int(params[P_MOBILITY]), rng_state, workload.MOBILITY_STREAM, host_spec[4],
+                         host_state[4], host_state[5], host_state[6], host_state[7], host_state[8])
+    counters[C_NEXT] = poisson(rng_state, workload.WORKLOAD_STREAM, params[P_RATE])
+    arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
+                       pend_i, pend_f, task_b, task_i, task_f, frag_i)
+    observation.observe(counters, params, idle_energy, split_i, host_spec, host_state, host_out, task_b, task_i,
+                        task_f, frag_i, frag_f, scratch_i, obs_hosts, obs_tasks, obs_frags, obs_globals)

@@ -21,6 +21,8 @@ from typing import Mapping
 
 import numpy as np
 
+from splitplace_env.core.jit import kernel
+
 REWARD_RANGE = (-2.0, 1.0)
 
 
@@ -29,8 +31,25 @@ def reward_bounds(alpha: float, beta: float) -> tuple[float, float]:
     return (-(alpha + beta), 1.0)
 
 
+@kernel
+def eq8(sla_met, accuracy, response, energy_j, max_energy_j, alpha, beta, response_norm):
+    """(reward, QoS, AEC, ART) of an interval from its finished tasks' arrays
+    (``sla_met`` as 0/1) and its energy: the one implementation of Eq. 8."""
+    n = response.shape[0]
+    aec = energy_j / max_energy_j
+    qos = 0.0
+    art = 0.0
+    if n:
+        for i in range(n):
+            qos += sla_met[i] + accuracy[i]
+            art += min(response[i], response_norm)
+        qos = qos * 0.5 / n
+        art = art / (n * response_norm)
+    return qos - alpha * aec - beta * art, qos, aec, art
+
+
 def interval_reward(finished: Mapping[str, np.ndarray], energy_j: float, max_energy_j: float, cfg) -> dict[str, float]:
-    """Returns the Eq. 8 reward and every term of it.
+    """Returns the Eq. 8 reward and every term of it (``eq8`` on a dict of arrays).
 
     Args:
         finished: arrays of the tasks that left this interval ("sla_met",
@@ -39,15 +58,10 @@ def interval_reward(finished: Mapping[str, np.ndarray], energy_j: float, max_ene
         max_energy_j: the cluster's energy at full load over one interval.
         cfg: the configuration (alpha, beta, response_norm).
     """
-    n = finished["response"].shape[0]
-    aec = energy_j / max_energy_j
-    if n:
-        qos = float(((finished["sla_met"] + finished["accuracy"]).sum()) * 0.5 / n)
-        art = float(np.minimum(finished["response"], cfg.response_norm).sum() / (n * cfg.response_norm))
-    else:
-        qos = art = 0.0
-    reward = qos - cfg.alpha * aec - cfg.beta * art
-    return {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": float(n)}
+    f64 = lambda k: np.ascontiguousarray(finished[k], dtype=np.float64)  # noqa: E731
+    reward, qos, aec, art = eq8(f64("sla_met"), f64("accuracy"), f64("response"), float(energy_j),
+                                float(max_energy_j), float(cfg.alpha), float(cfg.beta), float(cfg.response_norm))
+    return {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": float(finished["response"].shape[0])}
 
 
 def jain_index(x: np.ndarray) -> float:

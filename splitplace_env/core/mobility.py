@@ -1,130 +1,110 @@
 """Mobility models: where each host is at the start of every interval.
 
 All models place hosts in a square area of ``AREA_M`` metres with four access
-points (``ACCESS_POINTS``); only mobile hosts move. ``make_mobility`` selects:
+points (``ACCESS_POINTS``); only mobile hosts move. ``mobility_mode`` maps the
+config's ``mobility`` onto a mode:
 
-* ``"random_waypoint"``: each mobile host walks at its own speed towards a random
-  waypoint and picks a new one on arrival (no pause).
-* ``"static"``: hosts stay where they start.
-* ``"sumo:PATH"``: positions replayed from a trace CSV (``interval,vehicle,x,y``),
-  e.g. one written by ``splitplace sumo-trace``; mobile host j follows vehicle
-  j mod V, the trace loops when the episode is longer, and coordinates are rescaled
-  from the trace's bounding box into the area. ``PATH`` may be
-  ``package:traces/NAME.csv`` for a trace shipped in ``splitplace_env/data``.
+* ``RANDOM_WAYPOINT`` ("random_waypoint"): each mobile host walks at its own
+  speed towards a random waypoint and picks a new one on arrival (no pause).
+* ``STATIC`` ("static"): hosts stay where they start.
+* ``TRACE`` ("sumo:PATH"): positions replayed from a trace CSV
+  (``interval,vehicle,x,y``), e.g. one written by ``splitplace sumo-trace``;
+  mobile host j follows vehicle j mod V, the trace loops when the episode is
+  longer, and coordinates are rescaled from the trace's bounding box into the
+  area. ``PATH`` may be ``package:traces/NAME.csv`` for a trace shipped in
+  ``splitplace_env/data``.
 
-Positions are generated ahead in chunks of intervals (vectorised), so the
-environment's step only indexes a table.
+Positions advance one interval at a time inside the compiled step
+(``move_hosts``), drawing waypoints from the engine's mobility stream; every host
+draws its start position at reset (``place_hosts``), fixed hosts included.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from splitplace_env.core import rng
+from splitplace_env.core.jit import kernel
+
 AREA_M = 1000.0
 ACCESS_POINTS = np.array([[250.0, 250.0], [750.0, 250.0], [250.0, 750.0], [750.0, 750.0]])
 #: Walking-speed range of mobile hosts (m/s): people or robots carrying the device.
 SPEED_RANGE = (0.5, 2.0)
-_CHUNK = 64
+STATIC, RANDOM_WAYPOINT, TRACE = 0, 1, 2
+_SPEED_LO, _SPEED_HI = SPEED_RANGE
 
 
-class StaticMobility:
-    """Hosts stay at their start positions.
-
-    Args:
-        n_hosts: hosts.
-        mobile: (n_hosts,) bool, which hosts move.
-        rng: the mobility stream.
-        interval_s: interval length (s).
-    """
-
-    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float) -> None:
-        self.interval_s = interval_s
-        self._rng = rng
-        self._idx = np.flatnonzero(mobile)
-        self._start = rng.uniform(0.0, AREA_M, size=(n_hosts, 2))
-        self._t0 = 0  # first interval of the current chunk
-        self._table = np.zeros((0, n_hosts, 2))
-
-    def window(self, t: int) -> tuple[int, np.ndarray]:
-        """The chunk holding interval ``t``: (first interval, (k, n_hosts, 2) positions).
-
-        ``t`` never decreases; one chunk is kept, so memory stays flat.
-        """
-        while t >= self._t0 + self._table.shape[0]:
-            self._t0 += self._table.shape[0]
-            self._table = self._chunk(self._t0, _CHUNK)
-        return self._t0, self._table
-
-    def _chunk(self, t0: int, k: int) -> np.ndarray:
-        return np.broadcast_to(self._start, (k,) + self._start.shape).copy()
+def mobility_mode(spec: str) -> int:
+    """The mode of a config's ``mobility`` string (see the module docstring)."""
+    if spec == "static":
+        return STATIC
+    if spec == "random_waypoint":
+        return RANDOM_WAYPOINT
+    if spec.startswith("sumo:"):
+        return TRACE
+    raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {spec!r}")
 
 
-class RandomWaypointMobility(StaticMobility):
-    """Random-waypoint walk of the mobile hosts."""
-
-    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float) -> None:
-        super().__init__(n_hosts, mobile, rng, interval_s)
-        m = self._idx.size
-        self._pos = self._start[self._idx].copy()
-        self._target = rng.uniform(0.0, AREA_M, size=(m, 2))
-        self._speed = rng.uniform(*SPEED_RANGE, size=m)
-
-    def _chunk(self, t0: int, k: int) -> np.ndarray:
-        out = super()._chunk(t0, k)
-        if t0 == 0:  # interval 0 starts at the start positions
-            out[0, self._idx] = self._pos
-            out[1:, self._idx] = self._walk(k - 1)
-        else:
-            out[:, self._idx] = self._walk(k)
-        return out
-
-    def _walk(self, k: int) -> np.ndarray:
-        """(k, m, 2) positions of the m mobile hosts after 1..k intervals; advances their state.
-
-        All hosts at once: waypoints are drawn in blocks until every host's path is
-        long enough, then each host's position at distance ``speed * interval * j``
-        is read off its piecewise-linear path.
-        """
-        m = self._idx.size
-        if m == 0 or k == 0:
-            return np.zeros((k, m, 2))
-        need = self._speed * self.interval_s * k
-        pts = np.concatenate([self._pos[:, None], self._target[:, None]], axis=1)     # (m, 2, 2)
-        while True:
-            cum = np.concatenate([np.zeros((m, 1)), np.cumsum(np.hypot(*np.moveaxis(np.diff(pts, axis=1), 2, 0)), axis=1)], axis=1)
-            if np.all(cum[:, -1] >= need):
-                break
-            pts = np.concatenate([pts, self._rng.uniform(0.0, AREA_M, size=(m, 16, 2))], axis=1)
-        s = self._speed[:, None] * self.interval_s * np.arange(1, k + 1)[None, :]       # (m, k)
-        leg = np.minimum((cum[:, None, :] <= s[:, :, None]).sum(axis=2) - 1, pts.shape[1] - 2)
-        rows = np.arange(m)[:, None]
-        start, end = pts[rows, leg], pts[rows, leg + 1]                                 # (m, k, 2)
-        c0, c1 = cum[rows, leg], cum[rows, leg + 1]
-        frac = (s - c0) / np.maximum(c1 - c0, 1e-12)
-        path = start + (end - start) * frac[..., None]
-        self._pos = path[:, -1].copy()
-        self._target = end[:, -1].copy()
-        return np.swapaxes(path, 0, 1)
+def trace_table(spec: str) -> np.ndarray:
+    """The (intervals, vehicles, 2) positions a ``sumo:PATH`` spec replays; a
+    one-entry placeholder for the other modes (the kernels take an array always)."""
+    if spec.startswith("sumo:"):
+        return load_trace(spec[len("sumo:"):])
+    return np.zeros((1, 1, 2))
 
 
-class TraceMobility(StaticMobility):
-    """Replays a position trace for the mobile hosts (fixed hosts stay put)."""
+@kernel
+def place_hosts(mode, state, stream, mobile, x, y, target_x, target_y, walk_speed):
+    """Start positions of every host (uniform in the area); a random-waypoint host
+    also draws its first waypoint and its walking speed."""
+    for h in range(x.shape[0]):
+        x[h] = rng.uniform(state, stream) * AREA_M
+        y[h] = rng.uniform(state, stream) * AREA_M
+    if mode == RANDOM_WAYPOINT:
+        for h in range(x.shape[0]):
+            if mobile[h]:
+                target_x[h] = rng.uniform(state, stream) * AREA_M
+                target_y[h] = rng.uniform(state, stream) * AREA_M
+                walk_speed[h] = _SPEED_LO + (_SPEED_HI - _SPEED_LO) * rng.uniform(state, stream)
 
-    def __init__(self, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator, interval_s: float,
-                 trace: np.ndarray) -> None:
-        super().__init__(n_hosts, mobile, rng, interval_s)
-        self._trace = trace  # (n_intervals, n_vehicles, 2), already in the area frame
 
-    def _chunk(self, t0: int, k: int) -> np.ndarray:
-        out = super()._chunk(t0, k)
-        tt = (t0 + np.arange(k)) % self._trace.shape[0]
-        veh = np.arange(self._idx.size) % self._trace.shape[1]
-        out[:, self._idx] = self._trace[tt][:, veh]
-        return out
+@kernel
+def move_hosts(t, mode, interval_s, state, stream, mobile, x, y, target_x, target_y, walk_speed, trace):
+    """Moves the mobile hosts to where they are at the start of interval ``t``:
+    one interval's walk (random waypoint) or the trace's row ``t`` (trace)."""
+    if mode == TRACE:
+        j = 0
+        row = t % trace.shape[0]
+        for h in range(x.shape[0]):
+            if mobile[h]:
+                v = j % trace.shape[1]
+                x[h] = trace[row, v, 0]
+                y[h] = trace[row, v, 1]
+                j += 1
+    elif mode == RANDOM_WAYPOINT:
+        for h in range(x.shape[0]):
+            if not mobile[h]:
+                continue
+            left = walk_speed[h] * interval_s
+            while left > 0.0:
+                dx = target_x[h] - x[h]
+                dy = target_y[h] - y[h]
+                d = math.sqrt(dx * dx + dy * dy)
+                if d <= left:  # reach the waypoint, pick the next one
+                    x[h] = target_x[h]
+                    y[h] = target_y[h]
+                    left -= d
+                    target_x[h] = rng.uniform(state, stream) * AREA_M
+                    target_y[h] = rng.uniform(state, stream) * AREA_M
+                else:
+                    x[h] += dx * (left / d)
+                    y[h] += dy * (left / d)
+                    left = 0.0
 
 
 def load_trace(path: str | Path) -> np.ndarray:
@@ -160,15 +140,3 @@ def _read_trace_text(path: str) -> str:
     if path.startswith("package:"):
         return resources.files("splitplace_env.data").joinpath(path[len("package:"):]).read_text()
     return Path(path).read_text()
-
-
-def make_mobility(spec: str, n_hosts: int, mobile: np.ndarray, rng: np.random.Generator,
-                  interval_s: float):
-    """Builds the mobility model named by ``spec`` (see the module docstring)."""
-    if spec == "static":
-        return StaticMobility(n_hosts, mobile, rng, interval_s)
-    if spec == "random_waypoint":
-        return RandomWaypointMobility(n_hosts, mobile, rng, interval_s)
-    if spec.startswith("sumo:"):
-        return TraceMobility(n_hosts, mobile, rng, interval_s, load_trace(spec[len("sumo:"):]))
-    raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {spec!r}")

@@ -1,0 +1,79 @@
+"""The one decorator every kernel of the engine is compiled with.
+
+``kernel`` compiles a function with numba (``nopython``, cached on disk, GIL
+released). Where numba cannot be imported, or when numba's own
+``NUMBA_DISABLE_JIT=1`` is set, the same source runs as plain Python on numpy
+scalars: slower, but the same operations in the same order, so episodes are
+identical both ways (``tests/test_engine_modes.py``).
+
+numba keys a cached kernel on its own file only: a kernel whose callee in
+another module changed would load stale machine code. So on import, if the
+sources of ``splitplace_env/core`` differ from those the cache was built from
+(a fingerprint kept beside it), the cached kernels are dropped and recompiled.
+
+``wrapping_kernel`` is ``kernel`` for the random generator's unsigned 64-bit
+arithmetic, which wraps modulo 2**64 by design: compiled it wraps silently as in
+C; as plain Python numpy would warn on every wrap, so there the function runs
+with numpy's overflow warnings off.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+_CORE = Path(__file__).parent
+_CACHE = _CORE / "__pycache__"
+_FINGERPRINT = _CACHE / "kernel_sources.sha256"
+
+
+def _drop_stale_kernel_cache() -> None:
+    """Removes numba's cached kernels of this package when any core source changed."""
+    digest = hashlib.sha256()
+    for path in sorted(_CORE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    now = digest.hexdigest()
+    try:
+        if _FINGERPRINT.read_text() == now:
+            return
+    except OSError:
+        pass
+    try:
+        for stale in list(_CACHE.glob("*.nbi")) + list(_CACHE.glob("*.nbc")):
+            stale.unlink()
+        _CACHE.mkdir(exist_ok=True)
+        _FINGERPRINT.write_text(now)
+    except OSError:  # a read-only install: numba caches elsewhere, keyed on unchanged files
+        pass
+
+
+try:  # numba is a dependency, but the engine must still run where it has no wheel
+    import numba
+    from numba.core import config as _numba_config
+
+    #: True when the kernels are compiled (numba importable and JIT not disabled).
+    COMPILED = not _numba_config.DISABLE_JIT
+    if COMPILED:
+        _drop_stale_kernel_cache()
+    kernel = numba.njit(cache=True, nogil=True)
+except ImportError:  # pragma: no cover - exercised by a test in a subprocess without numba
+    COMPILED = False
+
+    def kernel(fn):
+        return fn
+
+
+def wrapping_kernel(fn):
+    """``kernel`` for functions whose uint64 arithmetic wraps modulo 2**64 by design."""
+    if COMPILED:
+        return kernel(fn)
+
+    @functools.wraps(fn)
+    def plain(*args):
+        with np.errstate(over="ignore"):
+            return fn(*args)
+
+    return plain

@@ -1,0 +1,55 @@
+"""Names of the rows of the engine's packed state blocks, and the shared constants.
+
+The engine keeps its state in a few 2-D numpy blocks (a few large arguments cost
+less to hand to a compiled kernel than many small ones). Each tuple below names
+the rows of one block, in order; ``EdgeEngine`` exposes every row as a named view
+(``engine.task_active``, ``engine.frag_ram``...), and the kernels index rows with
+the ``C_*`` / ``P_*`` constants or by the positions listed here.
+"""
+
+from __future__ import annotations
+
+# Fragment states.
+EMPTY, BLOCKED, READY, RUNNING, DONE = 0, 1, 2, 3, 4
+#: Tolerance of capacity checks and of "nothing left" tests.
+EPS = 1e-9
+
+# Rows of the engine's blocks.
+TASK_BOOL = ("task_active", "task_new")
+TASK_INT = ("task_id", "task_app", "task_batch", "task_split", "task_left")
+TASK_FLOAT = ("task_sla", "task_arrival", "task_start", "task_finish",
+              # the task's drawn accuracy of each network (workload.ACCURACY_MODES)
+              "task_acc_layer", "task_acc_semantic", "task_acc_compressed")
+FRAG_INT = ("frag_state", "frag_host")
+FRAG_FLOAT = ("frag_work", "frag_work_total", "frag_delay", "frag_out_s", "frag_ram", "frag_disk",
+              "frag_in_mb", "frag_out_mb", "frag_finish")
+HOST_SPEC = ("ram_mb", "disk_mb", "cores", "speed", "mobile")
+HOST_STATE = ("ram_used", "disk_used", "bandwidth", "latency", "x", "y", "target_x", "target_y", "walk_speed",
+              # work rows of a step: memory that migrations release once placements are decided
+              "released_ram", "released_disk")
+HOST_OUT = ("host_util", "host_net_util", "host_power_w")
+SPLIT_INT = ("split_nfrag", "split_chain", "split_network")  # network: the accuracy row a split reads
+SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak")
+#: Integer counters of the episode (``EdgeEngine.counters``).
+COUNTERS = ("t", "arrived", "admitted", "finished_total", "ready", "next_arrivals", "fin_pos", "n_fin",
+            "pend_pos", "n_pend")
+(C_T, C_ARRIVED, C_ADMITTED, C_FINISHED, C_READY, C_NEXT, C_FIN_POS, C_N_FIN, C_PEND_POS,
+ C_N_PEND) = range(len(COUNTERS))
+#: What the last interval produced (``EdgeEngine.stats``).
+STATS = ("placements", "migrations", "infeasible", "ignored", "n_finished", "energy_j", "reward", "qos",
+         "aec", "art", "new_tasks")
+#: Scalar parameters (``EdgeEngine.params``), the observation's inverse scales included.
+PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
+          "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm", "arrival_rate",
+          "min_sla", "accuracy_noise", "mobility_mode", "max_episode_steps",
+          # the observation's inverse scales (``SplitPlaceEnv`` docstring)
+          "inv_response", "inv_batch", "inv_work", "inv_ram", "inv_disk", "inv_data", "inv_bandwidth",
+          "inv_latency", "inv_power")
+(P_NSPLITS, P_DT, P_COMPUTE, P_COMPRESSION, P_OVERHEAD, P_CHUNK, P_MAX_ENERGY, P_ALPHA, P_BETA, P_RNORM,
+ P_RATE, P_MIN_SLA, P_NOISE, P_MOBILITY, P_STEPS, P_INV_RESPONSE, P_INV_BATCH, P_INV_WORK, P_INV_RAM,
+ P_INV_DISK, P_INV_DATA, P_INV_BANDWIDTH, P_INV_LATENCY, P_INV_POWER) = range(len(PARAMS))
+#: Rows of the finished-task and new-task record logs.
+FIN_INT = ("task_id", "app", "split", "batch")
+FIN_FLOAT = ("response", "wait", "sla", "sla_met", "accuracy")
+PEND_INT = ("slot", "task_id", "app", "batch")
+PEND_FLOAT = ("sla",)

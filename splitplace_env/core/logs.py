@@ -1,0 +1,131 @@
+"""Append-only logs that the compiled step writes and ``info`` reads without copying.
+
+A step's variable-length per-task records (tasks that finished, tasks that await a
+split) and its per-host outputs are written by the kernel into preallocated
+*chunks*. ``info`` gets views of this step's rows. Rows are never overwritten:
+when a chunk is full the engine starts a new one and drops its reference to the
+old one, which lives on only as long as some view of it does. So memory stays
+flat over long runs, nothing is copied per step, and a kept ``info`` stays valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Iterator
+
+import numpy as np
+
+#: Rows a record chunk holds at least.
+MIN_CHUNK_ROWS = 4096
+
+
+class RecordView(Mapping):
+    """Read-only field name -> array mapping over columns ``lo:hi`` of a log chunk.
+
+    Arrays are made on access (views, so cheap); ``sla_met``-style flag fields,
+    stored as 0/1 floats, come out as bool arrays. Copying or pickling a view keeps
+    only its own rows. Equal to any mapping with the same keys and equal arrays.
+    """
+
+    __slots__ = ("_schema", "_ints", "_floats", "_lo", "_hi")
+
+    def __init__(self, schema: Mapping[str, tuple[str, int]], ints: np.ndarray, floats: np.ndarray,
+                 lo: int, hi: int) -> None:
+        self._schema, self._ints, self._floats, self._lo, self._hi = schema, ints, floats, lo, hi
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        kind, row = self._schema[key]
+        if kind == "i":
+            return self._ints[row, self._lo:self._hi]
+        col = self._floats[row, self._lo:self._hi]
+        return col > 0.5 if kind == "b" else col
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schema)
+
+    def __len__(self) -> int:
+        return len(self._schema)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping) or set(self) != set(other):
+            return False
+        return all(np.array_equal(self[k], other[k]) for k in self)
+
+    __hash__ = None  # compares by contents, like dict
+
+    def __repr__(self) -> str:
+        return f"RecordView({self.to_dict()!r})"
+
+    def _own_rows(self) -> "RecordView":
+        return RecordView(self._schema, self._ints[:, self._lo:self._hi].copy(),
+                          self._floats[:, self._lo:self._hi].copy(), 0, self._hi - self._lo)
+
+    def __copy__(self) -> "RecordView":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "RecordView":
+        return self._own_rows()
+
+    def __reduce__(self):
+        own = self._own_rows()
+        return RecordView, (dict(own._schema), own._ints, own._floats, 0, own._hi)
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """A plain dict of copies of the fields."""
+        return {k: np.array(self[k]) for k in self}
+
+
+class RecordLog:
+    """Chunks of per-task records: ``ints`` and ``floats`` blocks, one column per record.
+
+    Args:
+        int_fields: names of the int64 rows.
+        float_fields: names of the float64 rows; those in ``flags`` read as bool.
+        rows_per_step: most records one step can add (the chunk keeps room for them).
+        flags: float fields that hold 0/1 flags.
+    """
+
+    def __init__(self, int_fields: tuple[str, ...], float_fields: tuple[str, ...], rows_per_step: int,
+                 flags: tuple[str, ...] = ()) -> None:
+        self.schema = {**{n: ("i", r) for r, n in enumerate(int_fields)},
+                       **{n: ("b" if n in flags else "f", r) for r, n in enumerate(float_fields)}}
+        self.rows_per_step = rows_per_step
+        self.capacity = max(MIN_CHUNK_ROWS, 4 * rows_per_step)
+        self.ints = np.zeros((len(int_fields), self.capacity), dtype=np.int64)
+        self.floats = np.zeros((len(float_fields), self.capacity))
+
+    def room_at(self, pos: int) -> int:
+        """Where the next step may write: ``pos``, or 0 of a fresh chunk if a step's
+        records might not fit after ``pos``."""
+        if pos + self.rows_per_step <= self.capacity:
+            return pos
+        self.ints = np.zeros_like(self.ints)
+        self.floats = np.zeros_like(self.floats)
+        return 0
+
+    def view(self, lo: int, hi: int) -> RecordView:
+        """The records in columns ``lo:hi`` of the current chunk."""
+        return RecordView(self.schema, self.ints, self.floats, lo, hi)
+
+
+class HostLog:
+    """Chunks of per-step host outputs: ``block[row]`` is one step's (rows, H) array.
+
+    Args:
+        n_rows: outputs per host (``layout.HOST_OUT``).
+        n_hosts: hosts.
+    """
+
+    def __init__(self, n_rows: int, n_hosts: int) -> None:
+        self.steps = max(16, (1 << 20) // (8 * n_rows * n_hosts))  # about 1 MB a chunk
+        self._shape = (self.steps, n_rows, n_hosts)
+        self.block = np.zeros(self._shape)
+        self.row = -1
+
+    def next(self) -> np.ndarray:
+        """The (rows, H) array of the next step, in a fresh chunk when this one is full."""
+        self.row += 1
+        if self.row == self.steps:
+            self.block = np.zeros(self._shape)
+            self.row = 0
+        return self.block[self.row]
