@@ -148,6 +148,22 @@ class EdgeEngine:
         self.params = np.array([params[k] for k in layout.PARAMS], dtype=np.float64)
         self.obs_shapes = {"hosts": (H, len(HOST_FEATURES)), "tasks": (T, len(TASK_FEATURES_BASE) + S),
                            "fragments": (self.n_frags, len(FRAGMENT_FEATURES)), "globals": (len(GLOBAL_FEATURES),)}
+        # The arenas: the tables above copied in, the state blocks zeroed at each reset.
+        tables = {"params": self.params, "split_f": self._split_f, "host_spec": self._host_spec,
+                  "trace": self._trace, "wl_f": self._wl_f, "split_i": self._split_i, "wl_i": self._wl_i}
+        shapes = {**{k: v.shape for k, v in tables.items()},
+                  "host_state": (len(layout.HOST_STATE), H), "task_f": (len(layout.TASK_FLOAT), T),
+                  "frag_f": (len(layout.FRAG_FLOAT), self.n_frags), "stats": (len(layout.STATS),),
+                  "counters": (len(layout.COUNTERS),), "task_i": (len(layout.TASK_INT), T),
+                  "frag_i": (len(layout.FRAG_INT), self.n_frags), "scratch_i": (H,)}
+        rows_f = layout.arena_table(shapes, layout.ARENA_FLOAT)
+        rows_i = layout.arena_table(shapes, layout.ARENA_INT)
+        self._table = np.array(rows_f + rows_i, dtype=np.int64)
+        self._arena_f = np.zeros(rows_f[-1][0] + rows_f[-1][1])
+        self._arena_i = np.zeros(rows_i[-1][0] + rows_i[-1][1], dtype=np.int64)
+        self._bind_arena()
+        for name, values in tables.items():
+            getattr(self, _BLOCK_ATTR[name])[...] = values
         self._seeded = False
 
     @property
@@ -163,15 +179,9 @@ class EdgeEngine:
         kernel_streams, live_stream = np.random.SeedSequence(seed).spawn(2)
         self._rng_state = rng.seed_states(kernel_streams, workload.N_STREAMS)
         self._live_rng = np.random.default_rng(live_stream)
-        self.counters = np.zeros(len(layout.COUNTERS), dtype=np.int64)
-        self.stats = np.zeros(len(layout.STATS))
+        for name in _STATE_BLOCKS:
+            getattr(self, _BLOCK_ATTR[name])[...] = 0
         self._task_b = np.zeros((len(layout.TASK_BOOL), T), dtype=bool)
-        self._task_i = np.zeros((len(layout.TASK_INT), T), dtype=np.int64)
-        self._task_f = np.zeros((len(layout.TASK_FLOAT), T))
-        self._frag_i = np.zeros((len(layout.FRAG_INT), NF), dtype=np.int64)
-        self._frag_f = np.zeros((len(layout.FRAG_FLOAT), NF))
-        self._host_state = np.zeros((len(layout.HOST_STATE), H))
-        self._scratch_i = np.zeros(H, dtype=np.int64)   # per-host fragment counts
         self._ring_i = np.zeros((len(workload.RING_INT), 64), dtype=np.int64)
         self._ring_f = np.zeros((len(workload.RING_FLOAT), 64))
         self._fin_log = RecordLog(layout.FIN_INT, layout.FIN_FLOAT, T, flags=("sla_met",))
@@ -184,26 +194,32 @@ class EdgeEngine:
         self.frag_host[:] = -1
         self._host_out = self._host_log.next()
         self.host_power_w[:] = cluster.PI4B_POWER_W[0]
-        obs = self._new_obs()
         self._after_step()  # the Python mirrors of the zeroed counters
         self._make_room()
-        kernels.begin(self.counters, self.params, self._host_spec, self._host_state, self._host_out,
-                      self._split_i, self._task_b, self._task_i, self._task_f, self._frag_i,
-                      self._frag_f, self._scratch_i, self._trace, self._rng_state, self._wl_i, self._wl_f,
-                      self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats,
-                      self.idle_energy_j, *obs.values())
+        h, tk, f, g = kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
+                                    self._host_out, self._ring_i, self._ring_f, self._pend_log.ints,
+                                    self._pend_log.floats, self.idle_energy_j)
         self._after_step()
         self._seeded = True
-        return obs
+        self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
+        return self.obs
 
-    def _bind_state(self) -> None:
-        """Names the rows of the state blocks (views: Python and the kernels share them)."""
-        for block, names in ((self._task_b, layout.TASK_BOOL), (self._task_i, layout.TASK_INT),
-                             (self._task_f, layout.TASK_FLOAT), (self._frag_i, layout.FRAG_INT),
-                             (self._frag_f, layout.FRAG_FLOAT), (self._host_state, layout.HOST_STATE)):
+    def _bind_arena(self) -> None:
+        """Names the arena's blocks (``_split_f``, ``counters``...) and their rows."""
+        blocks = kernels.unpack(self._arena_f, self._arena_i, self._table)
+        for name, block in zip(layout.ARENA_FLOAT + layout.ARENA_INT, blocks):
+            setattr(self, _BLOCK_ATTR[name], block)
+        for block, names in ((self._split_i, layout.SPLIT_INT), (self._split_f, layout.SPLIT_FLOAT),
+                             (self._task_i, layout.TASK_INT), (self._task_f, layout.TASK_FLOAT),
+                             (self._frag_i, layout.FRAG_INT), (self._frag_f, layout.FRAG_FLOAT),
+                             (self._host_state, layout.HOST_STATE)):
             self._name_rows(block, names)
         #: (T, networks) view: each task's drawn accuracy per network (``workload.ACCURACY_MODES``).
         self.task_acc = self._task_f[4:].T
+
+    def _bind_state(self) -> None:
+        """Names the rows of the per-episode blocks outside the arenas."""
+        self._name_rows(self._task_b, layout.TASK_BOOL)
 
     def _name_rows(self, block: np.ndarray, names: tuple[str, ...]) -> None:
         for name, row in zip(names, block):
@@ -223,11 +239,6 @@ class EdgeEngine:
     def host_power_w(self) -> np.ndarray:
         """(H,) power (W) of the hosts in the last interval."""
         return self._host_out[2]
-
-    def _new_obs(self) -> dict[str, np.ndarray]:
-        sh, f32 = self.obs_shapes, np.float32
-        return {"hosts": np.empty(sh["hosts"], f32), "tasks": np.empty(sh["tasks"], f32),
-                "fragments": np.empty(sh["fragments"], f32), "globals": np.empty(sh["globals"], f32)}
 
     def _make_room(self) -> None:
         """Before a step: room in the logs for its records, and in the backlog ring
@@ -264,26 +275,20 @@ class EdgeEngine:
         self._pending = self._pend_log.view(pend_hi - c[layout.C_N_PEND], pend_hi)
 
     # ------------------------------------------------------------------ step
-    def step_flat(self, action: np.ndarray, obs: dict[str, np.ndarray] | None = None) -> list:
-        """Runs one interval with a flat int64 action (T split entries, then 5T host
-        entries: 0 = leave as is, h + 1 = host h) and writes the next observation
-        into ``obs`` (four float32 arrays of ``obs_shapes``; default: fresh ones, kept
-        as ``self.obs``). Returns the interval's ``layout.STATS`` as a list; the
-        tasks that finished are in ``self.finished``."""
+    def step_flat(self, action: np.ndarray) -> list:
+        """Runs one interval with a flat, C-contiguous int64 action (T split entries,
+        then 5T host entries: 0 = leave as is, h + 1 = host h). The next observation
+        (four fresh float32 arrays) is ``self.obs``, the tasks that finished
+        ``self.finished``; returns the interval's ``layout.STATS`` as a list."""
         if not self._seeded:
             raise RuntimeError("call reset() before step()")
-        if obs is None:
-            obs = self._new_obs()
-        self.obs = obs
         self._make_room()
         self._host_out = host_out = self._host_log.next()
         fin, pend = self._fin_log, self._pend_log
-        # Every argument spelled out: a call with * would build a tuple per step.
-        kernels.step(action, self.counters, self.stats, self.params, self._split_i, self._split_f, self._host_spec,
-                     self._host_state, host_out, self._task_b, self._task_i, self._task_f, self._frag_i,
-                     self._frag_f, self._scratch_i, self._trace, self._rng_state, self._wl_i, self._wl_f,
-                     self._ring_i, self._ring_f, fin.ints, fin.floats, pend.ints, pend.floats,
-                     obs["hosts"], obs["tasks"], obs["fragments"], obs["globals"])
+        h, tk, f, g = kernels.step(action, self._arena_f, self._arena_i, self._table, self._task_b,
+                                   self._rng_state, host_out, self._ring_i, self._ring_f, fin.ints, fin.floats,
+                                   pend.ints, pend.floats)
+        self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
         self._after_step()
         stats = self.stats.tolist()
         if self.accuracy_fn is not None and stats[4]:
@@ -369,14 +374,24 @@ class EdgeEngine:
                 "running": running, "finished": int(self.n_finished_total)}
 
     def __getstate__(self) -> dict:
-        # Row views are restored from their blocks (pickling would copy each on its own).
-        names = set(layout.TASK_BOOL + layout.TASK_INT + layout.TASK_FLOAT + layout.FRAG_INT + layout.FRAG_FLOAT
-                    + layout.HOST_STATE + layout.SPLIT_INT + layout.SPLIT_FLOAT + ("task_acc",))
-        return {k: v for k, v in self.__dict__.items() if k not in names}
+        # Views of the arenas and row names are rebuilt from the arenas (pickling would
+        # copy each on its own and cut it loose from the arena).
+        derived = (set(_BLOCK_ATTR.values()) | set(layout.TASK_BOOL + layout.TASK_INT + layout.TASK_FLOAT
+                   + layout.FRAG_INT + layout.FRAG_FLOAT + layout.HOST_STATE + layout.SPLIT_INT
+                   + layout.SPLIT_FLOAT) | {"task_acc"})
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._name_rows(self._split_i, layout.SPLIT_INT)
-        self._name_rows(self._split_f, layout.SPLIT_FLOAT)
+        self._bind_arena()
         if self._seeded:
             self._bind_state()
+
+
+#: Engine attribute of each arena block.
+_BLOCK_ATTR = {"params": "params", "split_f": "_split_f", "host_spec": "_host_spec", "trace": "_trace",
+               "wl_f": "_wl_f", "host_state": "_host_state", "task_f": "_task_f", "frag_f": "_frag_f",
+               "stats": "stats", "counters": "counters", "split_i": "_split_i", "wl_i": "_wl_i",
+               "task_i": "_task_i", "frag_i": "_frag_i", "scratch_i": "_scratch_i"}
+#: Arena blocks that hold an episode's state (zeroed at reset).
+_STATE_BLOCKS = ("host_state", "task_f", "frag_f", "stats", "counters", "task_i", "frag_i", "scratch_i")

@@ -320,15 +320,47 @@ def arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace
 
 
 @kernel
-def step(action, counters, stats, params, split_i, split_f, host_spec, host_state,
-         host_out, task_b, task_i, task_f, frag_i, frag_f, scratch_i, trace, rng_state,
-         wl_i, wl_f, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals):
+def _block(arena, table, k):
+    """Block ``k`` of an arena as a flat view (``layout.arena_table``)."""
+    return arena[table[k, 0]:table[k, 0] + table[k, 1]]
+
+
+@kernel
+def unpack(arena_f, arena_i, table):
+    """The fixed-size blocks of the two arenas, in ``layout.ARENA_FLOAT`` then
+    ``layout.ARENA_INT`` order, with their shapes."""
+    t = table
+    params = _block(arena_f, t, 0)
+    split_f = _block(arena_f, t, 1).reshape((t[1, 2], t[1, 3], t[1, 4], t[1, 5]))
+    host_spec = _block(arena_f, t, 2).reshape((t[2, 2], t[2, 3]))
+    trace = _block(arena_f, t, 3).reshape((t[3, 2], t[3, 3], t[3, 4]))
+    wl_f = _block(arena_f, t, 4).reshape((t[4, 2], t[4, 3]))
+    host_state = _block(arena_f, t, 5).reshape((t[5, 2], t[5, 3]))
+    task_f = _block(arena_f, t, 6).reshape((t[6, 2], t[6, 3]))
+    frag_f = _block(arena_f, t, 7).reshape((t[7, 2], t[7, 3]))
+    stats = _block(arena_f, t, 8)
+    counters = _block(arena_i, t, 9)
+    split_i = _block(arena_i, t, 10).reshape((t[10, 2], t[10, 3], t[10, 4]))
+    wl_i = _block(arena_i, t, 11).reshape((t[11, 2], t[11, 3]))
+    task_i = _block(arena_i, t, 12).reshape((t[12, 2], t[12, 3]))
+    frag_i = _block(arena_i, t, 13).reshape((t[13, 2], t[13, 3]))
+    scratch_i = _block(arena_i, t, 14)
+    return (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, counters, split_i, wl_i,
+            task_i, frag_i, scratch_i)
+
+
+@kernel
+def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
+         pend_f):
     """One interval (phases 1-5) and the observation of the next, in one call.
 
     ``action`` is the flat action (T split entries, then 5T host entries). Writes
     ``stats`` (rows ``STATS``), the hosts' outputs (``host_out``, rows
-    ``HOST_OUT``), the finished and new-task logs, and the four observation arrays.
+    ``HOST_OUT``) and the finished and new-task logs; returns the four fresh
+    observation arrays.
     """
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, counters, split_i, wl_i,
+     task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
     t = counters[C_T]
     dt = params[P_DT]
     ignored = apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f)
@@ -348,20 +380,24 @@ def step(action, counters, stats, params, split_i, split_f, host_spec, host_stat
                                ring_f, pend_i, pend_f, task_b, task_i, task_f, frag_i)
     stats[0], stats[1], stats[2], stats[3] = placed, migrated, infeasible, ignored + ign
     stats[4], stats[5], stats[6], stats[7], stats[8], stats[9], stats[10] = n_fin, energy, reward, qos, aec, art, n_new
+    obs = observation.new_observation(host_spec.shape[1], task_b.shape[1], int(params[P_NSPLITS]))
     observation.observe(counters, params, energy, split_i, host_spec, host_state, host_out, task_b, task_i,
-                        task_f, frag_i, frag_f, scratch_i, obs_hosts, obs_tasks, obs_frags, obs_globals)
+                        task_f, frag_i, frag_f, scratch_i, obs[0], obs[1], obs[2], obs[3])
+    return obs
 
 
 @kernel
-def begin(counters, params, host_spec, host_state, host_out, split_i, task_b, task_i, task_f, frag_i,
-          frag_f, scratch_i, trace, rng_state, wl_i, wl_f, ring_i, ring_f, pend_i, pend_f, idle_energy,
-          obs_hosts, obs_tasks, obs_frags, obs_globals):
+def begin(arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, pend_i, pend_f, idle_energy):
     """Starts an episode on zeroed state: every host's start position, the first
-    batch of tasks (arrived during interval -1) and the first observation."""
+    batch of tasks (arrived during interval -1); returns the first observation."""
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, counters, split_i, wl_i,
+     task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
     mobility.place_hosts(int(params[P_MOBILITY]), rng_state, workload.MOBILITY_STREAM, host_spec[4],
                          host_state[4], host_state[5], host_state[6], host_state[7], host_state[8])
     counters[C_NEXT] = poisson(rng_state, workload.WORKLOAD_STREAM, params[P_RATE])
     arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
                        pend_i, pend_f, task_b, task_i, task_f, frag_i)
+    obs = observation.new_observation(host_spec.shape[1], task_b.shape[1], int(params[P_NSPLITS]))
     observation.observe(counters, params, idle_energy, split_i, host_spec, host_state, host_out, task_b, task_i,
-                        task_f, frag_i, frag_f, scratch_i, obs_hosts, obs_tasks, obs_frags, obs_globals)
+                        task_f, frag_i, frag_f, scratch_i, obs[0], obs[1], obs[2], obs[3])
+    return obs

@@ -1,10 +1,14 @@
 """Names of the rows of the engine's packed state blocks, and the shared constants.
 
-The engine keeps its state in a few 2-D numpy blocks (a few large arguments cost
-less to hand to a compiled kernel than many small ones). Each tuple below names
+The engine keeps its state in a few 2-D numpy blocks. Each tuple below names
 the rows of one block, in order; ``EdgeEngine`` exposes every row as a named view
 (``engine.task_active``, ``engine.frag_ram``...), and the kernels index rows with
 the ``C_*`` / ``P_*`` constants or by the positions listed here.
+
+The fixed-size blocks are themselves views of two flat *arenas*, one float64 and
+one int64, in the order of ``ARENA_FLOAT`` and ``ARENA_INT``: handing a compiled
+kernel one array costs about 0.1 us, so the step takes the two arenas and a
+table of where each block lies (``arena_table``) instead of fifteen blocks.
 """
 
 from __future__ import annotations
@@ -53,3 +57,22 @@ FIN_INT = ("task_id", "app", "split", "batch")
 FIN_FLOAT = ("response", "wait", "sla", "sla_met", "accuracy")
 PEND_INT = ("slot", "task_id", "app", "batch")
 PEND_FLOAT = ("sla",)
+
+#: Fixed-size blocks in the arenas (``kernels.unpack`` takes them in this order).
+ARENA_FLOAT = ("params", "split_f", "host_spec", "trace", "wl_f", "host_state", "task_f", "frag_f", "stats")
+ARENA_INT = ("counters", "split_i", "wl_i", "task_i", "frag_i", "scratch_i")
+#: Columns of the arena table: offset, size, then the block's shape padded with 1s.
+MAX_DIMS = 4
+
+
+def arena_table(shapes: dict[str, tuple[int, ...]], names: tuple[str, ...]) -> list[list[int]]:
+    """Rows (offset, size, d0, d1, d2, d3) of the blocks ``names`` laid end to end."""
+    rows, offset = [], 0
+    for name in names:
+        shape = tuple(shapes[name])
+        size = 1
+        for d in shape:
+            size *= d
+        rows.append([offset, size, *shape, *([1] * (MAX_DIMS - len(shape)))])
+        offset += size
+    return rows

@@ -6,6 +6,10 @@ split) and its per-host outputs are written by the kernel into preallocated
 when a chunk is full the engine starts a new one and drops its reference to the
 old one, which lives on only as long as some view of it does. So memory stays
 flat over long runs, nothing is copied per step, and a kept ``info`` stays valid.
+
+Chunks are written through when allocated (``_touched``): a zeroed allocation
+maps its pages lazily, and a page fault in the middle of a step costs more than
+the step.
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ import numpy as np
 
 #: Rows a record chunk holds at least.
 MIN_CHUNK_ROWS = 4096
+#: Bytes of a host-output chunk (a few hundred steps at the paper's 16 hosts).
+HOST_CHUNK_BYTES = 1 << 16
+
+
+def _touched(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    """A zero array whose pages are already mapped (written once, not calloc'ed)."""
+    return np.full(shape, 0, dtype=dtype)
 
 
 class RecordView(Mapping):
@@ -91,16 +102,16 @@ class RecordLog:
                        **{n: ("b" if n in flags else "f", r) for r, n in enumerate(float_fields)}}
         self.rows_per_step = rows_per_step
         self.capacity = max(MIN_CHUNK_ROWS, 4 * rows_per_step)
-        self.ints = np.zeros((len(int_fields), self.capacity), dtype=np.int64)
-        self.floats = np.zeros((len(float_fields), self.capacity))
+        self.ints = _touched((len(int_fields), self.capacity), np.int64)
+        self.floats = _touched((len(float_fields), self.capacity))
 
     def room_at(self, pos: int) -> int:
         """Where the next step may write: ``pos``, or 0 of a fresh chunk if a step's
         records might not fit after ``pos``."""
         if pos + self.rows_per_step <= self.capacity:
             return pos
-        self.ints = np.zeros_like(self.ints)
-        self.floats = np.zeros_like(self.floats)
+        self.ints = _touched(self.ints.shape, np.int64)
+        self.floats = _touched(self.floats.shape)
         return 0
 
     def view(self, lo: int, hi: int) -> RecordView:
@@ -117,15 +128,15 @@ class HostLog:
     """
 
     def __init__(self, n_rows: int, n_hosts: int) -> None:
-        self.steps = max(16, (1 << 20) // (8 * n_rows * n_hosts))  # about 1 MB a chunk
+        self.steps = max(16, HOST_CHUNK_BYTES // (8 * n_rows * n_hosts))
         self._shape = (self.steps, n_rows, n_hosts)
-        self.block = np.zeros(self._shape)
+        self.block = _touched(self._shape)
         self.row = -1
 
     def next(self) -> np.ndarray:
         """The (rows, H) array of the next step, in a fresh chunk when this one is full."""
         self.row += 1
         if self.row == self.steps:
-            self.block = np.zeros(self._shape)
+            self.block = _touched(self._shape)
             self.row = 0
         return self.block[self.row]

@@ -7,6 +7,8 @@ ratios that can leave [0, 1] by construction are clipped.
 
 from __future__ import annotations
 
+import numpy as np
+
 from splitplace_env.core.jit import kernel
 from splitplace_env.core.layout import (BLOCKED, C_ARRIVED, C_ADMITTED, C_READY, C_T, DONE, EMPTY, P_INV_BANDWIDTH,
                                         P_INV_BATCH, P_INV_DATA, P_INV_DISK, P_INV_LATENCY, P_INV_POWER,
@@ -20,6 +22,8 @@ TASK_FEATURES_BASE = ("occupied", "new", "app_mnist", "app_fashionmnist", "app_c
 FRAGMENT_FEATURES = ("exists", "blocked", "ready", "running", "done", "host", "compute",
                      "remaining", "ram", "disk", "data")
 GLOBAL_FEATURES = ("time", "backlog", "ready_share", "mean_util", "energy")
+N_HOST, N_TASK_BASE, N_FRAGMENT, N_GLOBAL = (len(HOST_FEATURES), len(TASK_FEATURES_BASE), len(FRAGMENT_FEATURES),
+                                             len(GLOBAL_FEATURES))
 #: Fragment containers per core at which the "fragments" host feature reads 1.
 SLOTS_PER_CORE = 4.0
 
@@ -28,6 +32,13 @@ SLOTS_PER_CORE = 4.0
 def _unit(x):
     """Clips to [0, 1]."""
     return min(max(x, 0.0), 1.0)
+
+
+@kernel
+def new_observation(n_hosts, n_tasks, n_splits):
+    """Fresh (uninitialised) float32 arrays: hosts, tasks, fragments, globals."""
+    return (np.empty((n_hosts, N_HOST), np.float32), np.empty((n_tasks, N_TASK_BASE + n_splits), np.float32),
+            np.empty((n_tasks * 5, N_FRAGMENT), np.float32), np.empty(N_GLOBAL, np.float32))
 
 
 @kernel
