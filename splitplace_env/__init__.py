@@ -8,6 +8,8 @@ Importing this package registers the environment ids (idempotently):
 * ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``:
   one-application workloads (the paper's Figure 4);
 * ``SplitPlace-SUMO-v0``: mobile hosts follow the shipped SUMO trace (8 vehicles on a grid);
+* ``SplitPlace-AuthorsCode-v0``: the setting of the authors' released code (10 Azure VMs,
+  their arrival process and admission: ``config.PRESETS["authors_code"]``);
 * ``SplitPlace-PerDecision-v0``: one decision per step (``splitplace_env.sequential``).
 """
 
@@ -31,6 +33,7 @@ ENV_IDS: dict[str, str] = {
     "SplitPlace-FashionMNIST-v0": "fashionmnist",
     "SplitPlace-CIFAR100-v0": "cifar100",
     "SplitPlace-SUMO-v0": "sumo",
+    "SplitPlace-AuthorsCode-v0": "authors_code",
 }
 
 

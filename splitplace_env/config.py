@@ -35,14 +35,27 @@ NETWORK_OF_SPLIT: Mapping[str, str] = {
 MAX_FRAGMENTS_PER_TASK = 5
 
 
+#: Memory models of a fragment container (``SplitPlaceConfig.memory_model``).
+MEMORY_MODELS: tuple[str, ...] = ("full_batch", "streaming")
+#: Host models (``SplitPlaceConfig.host_power``; their tables: ``core.cluster.HOST_MODEL_SPECS``).
+HOST_MODELS: tuple[str, ...] = ("pi4b", "azure_b2ms", "azure_b4ms")
+#: Arrival processes (``SplitPlaceConfig.arrival_process``).
+ARRIVAL_PROCESSES: tuple[str, ...] = ("poisson", "gauss")
+
+
 @dataclass(frozen=True)
 class SplitPlaceConfig:
     """Configuration of the emulated edge cluster and the environment.
 
     Attributes:
         n_hosts: number of edge hosts (paper: 16 Raspberry Pi 4B).
-        host_ram_gb: RAM (GB) of each host type, assigned round-robin in blocks:
-            the first half of the hosts get the first type (paper: 8 x 4 GB, 8 x 8 GB).
+        host_ram_gb: RAM (GB) of each host type, assigned in contiguous blocks:
+            equal blocks (paper: 8 x 4 GB, 8 x 8 GB) unless ``host_type_counts`` is given.
+        host_type_counts: hosts of each type, summing to ``n_hosts``; () = equal blocks.
+        host_speed: compute speed of a core of each type relative to a Pi 4B core
+            (a number for every type, or one per type).
+        host_power: host model of each type (``HOST_MODELS``; ``core.cluster``:
+            power table, visible RAM and disk), a name or one per type.
         mobile_fraction: share of hosts that move (the rest are wired, fixed).
         interval_s: length of one scheduling interval in seconds (paper: 300).
         max_episode_steps: intervals per episode (paper: 100).
@@ -59,10 +72,31 @@ class SplitPlaceConfig:
         mobility: "random_waypoint", "static" or "sumo:PATH" (a trace CSV).
         compute_scale: multiplies every fragment's compute time from the profile
             (1.0 = a Pi 4B core as profiled; 2.0 = hosts half as fast).
-        host_cores: cores per host; one fragment container uses one core, more
-            fragments than cores share the cores (processor sharing).
+        host_cores: cores per host (a number, or one per type); one fragment
+            container uses one core, more fragments than cores share the cores
+            (processor sharing).
         runtime_overhead_mb: resident memory of one fragment container's runtime.
-        stream_chunk_samples: samples a fragment holds in memory at once.
+        memory_model: "full_batch" (a container holds its whole input batch and its
+            outputs as they accumulate, as the authors' containers do; the paper
+            preset) or "streaming" (it holds ``stream_chunk_samples`` at a time).
+        stream_chunk_samples: samples a fragment holds in memory at once ("streaming").
+        swap_mb: network-attached swap per host (MB): admission allows RAM + swap,
+            and memory beyond RAM pages over the host's link (``core/engine.py``).
+        max_containers: most containers running at once in the cluster (authors'
+            code: ``CONTAINERS = HOSTS``); 0 = no cap.
+        placeholder_mb: RAM booked for a container that has not run yet, released
+            after its first interval for its measured demand (authors' code: 5000);
+            0 = book the true demand from the start.
+        hide_unmeasured: masks and observation show a never-run fragment's memory
+            as ``placeholder_mb``, not its true demand (needs ``placeholder_mb`` > 0).
+        container_costs: charge each starting container its checkpoint load and the
+            decode of its whole input (measured: ``data/container_costs.json``).
+        migration: carry out migrations of running fragments (the authors' released
+            code counts them but never executes them).
+        arrival_process: "poisson" (Poisson(``arrival_rate``), the paper) or "gauss"
+            (the authors' code: max(m, int(gauss(arrival_rate, arrival_std))), m = 1
+            in the first interval and 0 after).
+        arrival_std: standard deviation of the "gauss" arrivals (authors' code: 0.5).
         transfer_compression: size ratio of bz2-compressed tensors moved on the net.
         accuracy_noise: draw each task's accuracy as Binomial(batch, p) / batch.
         live_inference: a finished task's accuracy comes from running the real
@@ -89,9 +123,21 @@ class SplitPlaceConfig:
     min_sla: int = 2
     mobility: str = "random_waypoint"
     compute_scale: float = 1.0
-    host_cores: int = 4
+    host_cores: int | tuple[int, ...] = 4
+    host_type_counts: tuple[int, ...] = ()
+    host_speed: float | tuple[float, ...] = 1.0
+    host_power: str | tuple[str, ...] = "pi4b"
     runtime_overhead_mb: float = 200.0
+    memory_model: str = "full_batch"
     stream_chunk_samples: int = 2000
+    swap_mb: float = 40960.0
+    max_containers: int = 0
+    placeholder_mb: float = 0.0
+    hide_unmeasured: bool = False
+    container_costs: bool = True
+    migration: bool = True
+    arrival_process: str = "poisson"
+    arrival_std: float = 0.5
     transfer_compression: float = 0.35
     accuracy_noise: bool = True
     live_inference: bool = False
@@ -103,7 +149,34 @@ class SplitPlaceConfig:
         _check_int(self, "max_episode_steps", 1, 10**7)
         _check_int(self, "max_tasks", 1, 8192)
         _check_int(self, "min_sla", 1, 1000)
-        _check_int(self, "host_cores", 1, 256)
+        _check_per_type(self, "host_cores", int, 1, 256)
+        _check_per_type(self, "host_speed", float, 1e-3, 1e3)
+        _check_int(self, "max_containers", 0, 10**6)
+        _check_float(self, "swap_mb", 0.0, 1e7)
+        _check_float(self, "placeholder_mb", 0.0, 1e6)
+        _check_float(self, "arrival_std", 0.0, 1e4)
+        for name, allowed in (("memory_model", MEMORY_MODELS), ("arrival_process", ARRIVAL_PROCESSES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        power = self.host_power if isinstance(self.host_power, tuple) else (self.host_power,)
+        if isinstance(self.host_power, list):
+            object.__setattr__(self, "host_power", tuple(self.host_power))
+            power = self.host_power
+        if not power or any(p not in HOST_MODELS for p in power) or (
+                isinstance(self.host_power, tuple) and len(power) != len(self.host_ram_gb)):
+            raise ValueError(f"host_power must be one of {sorted(HOST_MODELS)} or a tuple of them, one per "
+                             f"host_ram_gb type, got {self.host_power!r}")
+        if isinstance(self.host_type_counts, list):
+            object.__setattr__(self, "host_type_counts", tuple(self.host_type_counts))
+        if not isinstance(self.host_type_counts, tuple) or (self.host_type_counts and (
+                len(self.host_type_counts) != len(self.host_ram_gb)
+                or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in self.host_type_counts)
+                or sum(self.host_type_counts) != self.n_hosts)):
+            raise ValueError("host_type_counts must be () or one non-negative integer per host_ram_gb type "
+                             f"summing to n_hosts={self.n_hosts}, got {self.host_type_counts!r}")
+        if self.hide_unmeasured and not self.placeholder_mb > 0:
+            raise ValueError("hide_unmeasured=True shows placeholder_mb for never-run fragments: "
+                             f"it needs placeholder_mb > 0, got {self.placeholder_mb!r}")
         _check_int(self, "stream_chunk_samples", 1, 10**7)
         _check_float(self, "mobile_fraction", 0.0, 1.0)
         _check_float(self, "interval_s", 1.0, 86400.0)
@@ -119,7 +192,7 @@ class SplitPlaceConfig:
         ):
             raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, "
                              f"got {self.profile!r}")
-        for name in ("accuracy_noise", "live_inference"):
+        for name in ("accuracy_noise", "live_inference", "hide_unmeasured", "container_costs", "migration"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         _check_seq(self, "host_ram_gb")
@@ -204,6 +277,27 @@ def _check_names(cfg: SplitPlaceConfig, name: str, allowed: tuple[str, ...], wha
         raise ValueError(f"{name} must be {what}, got {v!r}")
 
 
+def _check_per_type(cfg: SplitPlaceConfig, name: str, kind: type, lo: float, hi: float) -> None:
+    """A number in [lo, hi] (an int if ``kind`` is int), or a tuple of them, one per RAM type."""
+    v = getattr(cfg, name)
+    if isinstance(v, list):
+        v = tuple(v)
+        object.__setattr__(cfg, name, v)
+    values = v if isinstance(v, tuple) else (v,)
+    ok_type = (lambda x: isinstance(x, int) and not isinstance(x, bool)) if kind is int else (
+        lambda x: isinstance(x, (int, float)) and not isinstance(x, bool))
+    if not values or any(not ok_type(x) or not _finite_in(x, lo, hi) for x in values) or (
+            isinstance(v, tuple) and len(v) != len(cfg.host_ram_gb)):
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what} in [{lo}, {hi}] or a tuple of them, one per host_ram_gb type, "
+                         f"got {v!r}")
+
+
+def per_type(value, n_types: int) -> tuple:
+    """A per-host-type field as a tuple of ``n_types`` values."""
+    return tuple(value) if isinstance(value, tuple) else (value,) * n_types
+
+
 def _check_int(cfg: SplitPlaceConfig, name: str, lo: int, hi: int) -> None:
     v = getattr(cfg, name)
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -225,6 +319,20 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
     "fashionmnist": {"applications": ("FashionMNIST",), "app_weights": (1.0,)},
     "cifar100": {"applications": ("CIFAR100",), "app_weights": (1.0,)},
     "sumo": {"mobility": "sumo:package:traces/sumo_grid.csv"},
+    # The authors' released code (facts report sections 1.1, 2, 6.5, 8.1): 10 Azure VMs
+    # (4 x B2ms 2 vCPU 8 GiB, 2 x E2as_v4 2 vCPU 16 GiB, 2 x B4ms 4 vCPU 16 GiB, 2 x E4as_v4
+    # 4 vCPU 32 GiB), wired and static, SPW arrivals max(m, int(gauss(1, 0.5))), weights
+    # 0.5 / 0.25 / 0.25, at most CONTAINERS = HOSTS = 10 running containers, a 5000 MB
+    # placeholder until measured, migrations counted but not executed. A vCPU computes
+    # at host_speed = 6 Pi 4B cores: the project's measured x86-core / Pi-core factor
+    # (profiling/profiler.py PI_FACTOR), as the compute profiles are in Pi-core time.
+    "authors_code": {"n_hosts": 10, "host_ram_gb": (8.0, 16.0, 16.0, 32.0), "host_cores": (2, 2, 4, 4),
+                     "host_type_counts": (4, 2, 2, 2), "host_speed": 6.0,
+                     "host_power": ("azure_b2ms", "azure_b2ms", "azure_b4ms", "azure_b4ms"),
+                     "mobile_fraction": 0.0, "mobility": "static", "arrival_process": "gauss",
+                     "arrival_rate": 1.0, "arrival_std": 0.5, "app_weights": (0.5, 0.25, 0.25),
+                     "max_containers": 10, "placeholder_mb": 5000.0, "hide_unmeasured": True,
+                     "migration": False},
 }
 
 
@@ -240,6 +348,9 @@ def preset(name: str, **overrides: Any) -> SplitPlaceConfig:
 
 
 __all__ = [
+    "ARRIVAL_PROCESSES",
+    "HOST_MODELS",
+    "MEMORY_MODELS",
     "APPLICATIONS",
     "MAX_FRAGMENTS_PER_TASK",
     "NETWORKS",

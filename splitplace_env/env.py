@@ -192,12 +192,13 @@ class SplitPlaceEnv(gym.Env):
     def _info(self, stats: list | None) -> dict[str, Any]:
         e = self.engine
         if stats is None:
-            rewards, energy, counts = dict(_NO_REWARD), 0.0, (0, 0, 0, 0, 0)
+            rewards, energy, counts = dict(_NO_REWARD), 0.0, (0, 0, 0, 0, 0, 0, 0.0)
         else:
             rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9],
                        "n_finished": stats[4]}
             energy = stats[5]
-            counts = (int(stats[10]), int(stats[0]), int(stats[1]), int(stats[2]), int(stats[3]))
+            counts = (int(stats[10]), int(stats[0]), int(stats[1]), int(stats[2]), int(stats[3]), int(stats[11]),
+                      stats[12])
         backlog = e.next_task_id - e.n_admitted
         return {
             "interval": e.t,
@@ -213,6 +214,8 @@ class SplitPlaceEnv(gym.Env):
             "migrations": counts[2],
             "infeasible_placements": counts[3],
             "ignored_actions": counts[4],
+            "evicted": counts[5],
+            "paged_mb": counts[6],
             "arrived_total": e.next_task_id,
             "finished_total": e.n_finished_total,
         }

@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from splitplace_env.config import APPLICATIONS, SplitPlaceConfig
+from splitplace_env.config import PRESETS, APPLICATIONS, SplitPlaceConfig
 from splitplace_env.core import cluster, metrics
 
 ALL_MODES = ("layer", "semantic", "compressed", "layer2", "layer1")
@@ -167,7 +167,7 @@ def test_migration_moves_resources_between_hosts() -> None:
 
 def test_placement_that_does_not_fit_waits() -> None:
     """With hosts too small for any fragment, the mask allows no host and placements are infeasible."""
-    env = gym.make("SplitPlace-v0", host_ram_gb=(0.5,), runtime_overhead_mb=1000.0)
+    env = gym.make("SplitPlace-v0", host_ram_gb=(0.5,), runtime_overhead_mb=1000.0, swap_mb=0.0)
     _, info = env.reset(seed=0)
     base = env.unwrapped
     codec = base.codec
@@ -252,8 +252,11 @@ def test_power_curve_and_energy_scales() -> None:
     assert np.all(np.diff(p) >= 0)
     assert p[0] == pytest.approx(cluster.PI4B_POWER_W[0]) and p[-1] == pytest.approx(cluster.PI4B_POWER_W[-1])
     assert cluster.power_w(np.array([-1.0, 2.0])).tolist() == [p[0], p[-1]]
-    assert cluster.max_energy_j(16, 300.0) == pytest.approx(16 * cluster.PI4B_POWER_W[-1] * 300.0)
-    assert cluster.idle_energy_j(16, 300.0) == pytest.approx(16 * cluster.PI4B_POWER_W[0] * 300.0)
+    hosts = cluster.build_hosts(SplitPlaceConfig())
+    assert cluster.max_energy_j(hosts, 300.0) == pytest.approx(16 * cluster.PI4B_POWER_W[-1] * 300.0)
+    assert cluster.idle_energy_j(hosts, 300.0) == pytest.approx(16 * cluster.PI4B_POWER_W[0] * 300.0)
+    azure = cluster.build_hosts(SplitPlaceConfig(**PRESETS["authors_code"]))
+    assert cluster.max_energy_j(azure, 300.0) == pytest.approx((6 * 117.0 + 4 * 126.0) * 300.0)
 
 
 def test_paper_hosts() -> None:

@@ -4,8 +4,9 @@ After every step of random (unmasked or masked) action sequences:
 
 * every arrived task is exactly one of waiting, running, finished
   (``engine.task_counts()``), no task id is lost or finishes twice;
-* no host is ever above its RAM or disk capacity, and the engine's RAM/disk
-  books match the fragments it runs;
+* no host books more than its RAM + swap or its disk, and the engine's RAM/disk
+  books match the fragments it runs; a fragment that has run an interval books its
+  true peak (a placeholder is always released); at most ``max_containers`` run;
 * the interval's energy is between the idle floor and the full-load maximum;
 * the reward is finite and in ``REWARD_RANGE``; QoS/AEC/ART are in [0, 1];
 * the mask allows only feasible choices: an allowed host placement applied
@@ -97,7 +98,8 @@ class EpisodeChecker:
 
     def _check_capacity(self) -> None:
         e = self.engine
-        assert np.all(e.ram_used <= e.hosts.ram_mb + 1e-6), (e.ram_used, e.hosts.ram_mb)
+        cfg = e.cfg
+        assert np.all(e.ram_used <= e.hosts.ram_mb + cfg.swap_mb + 1e-6), (e.ram_used, e.hosts.ram_mb)
         assert np.all(e.disk_used <= e.hosts.disk_mb + 1e-6), (e.disk_used, e.hosts.disk_mb)
         assert np.all(e.ram_used >= -1e-6) and np.all(e.disk_used >= -1e-6)
         # The books match the running fragments.
@@ -106,6 +108,12 @@ class EpisodeChecker:
         disk = np.bincount(e.frag_host[run], e.frag_disk[run], minlength=e.n_hosts)
         assert np.allclose(e.ram_used, ram, atol=1e-6), (e.ram_used, ram)
         assert np.allclose(e.disk_used, disk, atol=1e-6), (e.disk_used, disk)
+        if cfg.max_containers:
+            assert run.sum() <= cfg.max_containers, (run.sum(), cfg.max_containers)
+        measured = run & (e.frag_measured == 1)
+        assert np.array_equal(e.frag_ram[measured], e.frag_peak[measured]), "a placeholder was not released"
+        if cfg.placeholder_mb:
+            assert np.all(e.frag_ram[run & (e.frag_measured == 0)] == cfg.placeholder_mb)
 
     def _check_energy_reward(self, reward: float, info: dict) -> None:
         e = self.engine
@@ -154,6 +162,7 @@ class EpisodeChecker:
 # --------------------------------------------------------------------------- strategies
 def _with_weights(cfg: dict) -> dict:
     cfg["app_weights"] = tuple(1.0 for _ in cfg["applications"])
+    cfg["hide_unmeasured"] = cfg["hide_unmeasured"] and cfg["placeholder_mb"] > 0
     return cfg
 
 
@@ -168,6 +177,14 @@ CONFIGS = st.fixed_dictionaries({
     "host_cores": st.integers(1, 4),
     "alpha": st.sampled_from([0.0, 0.5, 1.0]),
     "beta": st.sampled_from([0.0, 0.5, 1.0]),
+    "memory_model": st.sampled_from(["full_batch", "streaming"]),
+    "swap_mb": st.sampled_from([0.0, 2000.0, 40960.0]),
+    "max_containers": st.integers(0, 6),
+    "placeholder_mb": st.sampled_from([0.0, 500.0, 5000.0]),
+    "hide_unmeasured": st.booleans(),
+    "migration": st.booleans(),
+    "container_costs": st.booleans(),
+    "arrival_process": st.sampled_from(["poisson", "gauss"]),
 }).map(_with_weights)
 
 
@@ -219,6 +236,24 @@ def test_invariants_random_configs_masked(cfg: dict, seed: int, masked_action) -
 def test_invariants_long_runs_paper_setting(seed: int, masked: bool, masked_action) -> None:
     """A full 100-interval episode of the paper setting keeps every invariant."""
     checker = _run({}, seed, masked=masked, n_steps=100, masked_action=masked_action, mask_samples=1)
+    assert checker.engine.t == 100
+
+
+@pytest.mark.slow
+@settings(max_examples=3)
+@given(seed=st.integers(0, 2**31 - 1), masked=st.booleans())
+def test_invariants_long_runs_authors_code_setting(seed: int, masked: bool, masked_action) -> None:
+    """A full episode of the authors' released setting (cap, placeholder, no migration) keeps every invariant."""
+    env = gym.make("SplitPlace-AuthorsCode-v0")
+    rng = np.random.default_rng(seed)
+    obs, info = env.reset(seed=seed)
+    checker = EpisodeChecker(env, rng, mask_samples=1)
+    checker.check(obs, None, info)
+    for _ in range(100):
+        obs, reward, _, truncated, info = env.step(_action(env, rng, masked, masked_action))
+        checker.check(obs, reward, info)
+        if truncated:
+            break
     assert checker.engine.t == 100
 
 

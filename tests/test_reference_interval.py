@@ -65,8 +65,12 @@ def make_engine(**overrides) -> EdgeEngine:
     Returns:
         The engine, reset with seed 0 (an empty cluster at t = 0).
     """
+    # The reference models the streaming memory model without swap or container start-up
+    # costs; full-batch memory, swap paging, start-up costs and the admission options are
+    # checked on hand-built cases of their own in tests/test_memory_model.py.
     kwargs = dict(n_hosts=2, host_ram_gb=(4.0,), mobile_fraction=0.0, mobility="static", arrival_rate=0.0,
-                  max_tasks=4, accuracy_noise=False, split_modes=SPLIT_MODES)
+                  max_tasks=4, accuracy_noise=False, split_modes=SPLIT_MODES, memory_model="streaming",
+                  swap_mb=0.0, container_costs=False)
     kwargs.update(overrides)
     engine = EdgeEngine(SplitPlaceConfig(**kwargs))
     engine.reset(seed=0)
@@ -149,6 +153,8 @@ def write_task(engine: EdgeEngine, k: int, task: Task | None) -> None:
         e.frag_work[i], e.frag_work_total[i] = f.work, f.work_total
         e.frag_delay[i], e.frag_out_s[i], e.frag_finish[i] = f.delay, f.out_s, f.finish
         e.frag_ram[i], e.frag_disk[i] = f.ram, f.disk
+        e.frag_peak[i] = f.ram  # the demand it books (no placeholder here)
+        e.frag_measured[i] = int(f.state == RUNNING)
         e.frag_in_mb[i], e.frag_out_mb[i] = f.in_mb, f.out_mb
 
 

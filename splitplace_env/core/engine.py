@@ -41,12 +41,13 @@ from typing import Callable, Mapping
 import numpy as np
 
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, NETWORK_OF_SPLIT, SplitPlaceConfig
-from splitplace_env.core import cluster, kernels, layout, metrics, mobility, network, rng, workload
+from splitplace_env.core import cluster, demand, kernels, layout, metrics, mobility, network, rng, workload
 from splitplace_env.core.layout import BLOCKED, DONE, EMPTY, READY, RUNNING  # noqa: F401  (re-exported)
 from splitplace_env.core.logs import HostLog, RecordLog, RecordView
 from splitplace_env.core.masks import action_masks
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
-from splitplace_env.core.profiles import fragment_tables, load_profile_document
+from splitplace_env.core.profiles import (container_cost_rows, fragment_tables, load_container_costs,
+                                         load_profile_document)
 from splitplace_env.core.workload import ACCURACY_MODES
 
 F = MAX_FRAGMENTS_PER_TASK
@@ -97,6 +98,7 @@ class EdgeEngine:
         # read-only): split_nfrag, split_chain, and per fragment split_work (single-core
         # s/sample), split_weights (MB), split_in / split_out / split_peak (MB/sample).
         A = len(APPLICATIONS)
+        costs = load_container_costs() if cfg.container_costs else None
         self._split_i = np.zeros((len(layout.SPLIT_INT), A, S), dtype=np.int64)
         self._split_f = np.zeros((len(layout.SPLIT_FLOAT), A, S, F))
         for (app, mode), tab in fragment_tables(doc, cfg.applications, cfg.split_modes).items():
@@ -105,6 +107,11 @@ class EdgeEngine:
             for row, values in enumerate((tab.work_s_per_sample, tab.weights_mb, tab.in_mb_per_sample,
                                           tab.out_mb_per_sample, tab.peak_mb_per_sample)):
                 self._split_f[row, a, s, :n] = values
+            if cfg.container_costs:
+                load, per_mb, fixed = container_cost_rows(costs, app, mode)
+                self._split_f[5, a, s, :n] = load
+                self._split_f[6, a, s, :n] = per_mb
+                self._split_f[7, a, s, :n] = fixed
         self._name_rows(self._split_i, layout.SPLIT_INT)
         self._name_rows(self._split_f, layout.SPLIT_FLOAT)
         # The workload's tables.
@@ -119,8 +126,8 @@ class EdgeEngine:
                                     for k in layout.HOST_SPEC])
         self._trace = mobility.trace_table(cfg.mobility)
 
-        self.max_energy_j = cluster.max_energy_j(H, cfg.interval_s)
-        self.idle_energy_j = cluster.idle_energy_j(H, cfg.interval_s)
+        self.max_energy_j = cluster.max_energy_j(self.hosts, cfg.interval_s)
+        self.idle_energy_j = cluster.idle_energy_j(self.hosts, cfg.interval_s)
         # The observation's scales: the largest single-fragment demands and link figures.
         max_batch = float(max(int(b.max()) for b in self.batch_choices))
         self.scales = {
@@ -130,7 +137,7 @@ class EdgeEngine:
                              * cfg.transfer_compression * 2),
             "response_intervals": cfg.response_norm, "batch": max_batch,
             "bandwidth_mbps": network.MAX_BANDWIDTH_MBPS, "latency_s": network.MAX_LATENCY_S,
-            "energy_j": self.max_energy_j, "interval_s": cfg.interval_s, "power_w": float(cluster.PI4B_POWER_W[-1]),
+            "energy_j": self.max_energy_j, "interval_s": cfg.interval_s, "power_w": float(self.hosts.power_w[:, -1].max()),
         }
         sc = self.scales
         params = {"n_splits": S, "interval_s": cfg.interval_s, "compute_scale": cfg.compute_scale,
@@ -140,6 +147,10 @@ class EdgeEngine:
                   "arrival_rate": cfg.arrival_rate, "min_sla": cfg.min_sla,
                   "accuracy_noise": float(cfg.accuracy_noise), "mobility_mode": mobility.mobility_mode(cfg.mobility),
                   "max_episode_steps": cfg.max_episode_steps,
+                  "full_batch": float(cfg.memory_model == "full_batch"), "swap_mb": cfg.swap_mb,
+                  "max_containers": cfg.max_containers, "placeholder_mb": cfg.placeholder_mb,
+                  "hide_unmeasured": float(cfg.hide_unmeasured), "gauss_arrivals": float(cfg.arrival_process == "gauss"),
+                  "arrival_std": cfg.arrival_std, "migration": float(cfg.migration),
                   "inv_response": 1 / sc["response_intervals"], "inv_batch": 1 / sc["batch"],
                   "inv_work": 1 / sc["work_s"], "inv_ram": 1 / sc["ram_mb"], "inv_disk": 1 / sc["disk_mb"],
                   "inv_data": 1 / sc["data_mb"], "inv_bandwidth": 1 / sc["bandwidth_mbps"],
@@ -150,7 +161,8 @@ class EdgeEngine:
                            "fragments": (self.n_frags, len(FRAGMENT_FEATURES)), "globals": (len(GLOBAL_FEATURES),)}
         # The arenas: the tables above copied in, the state blocks zeroed at each reset.
         tables = {"params": self.params, "split_f": self._split_f, "host_spec": self._host_spec,
-                  "trace": self._trace, "wl_f": self._wl_f, "split_i": self._split_i, "wl_i": self._wl_i}
+                  "trace": self._trace, "wl_f": self._wl_f, "power": self.hosts.power_w,
+                  "split_i": self._split_i, "wl_i": self._wl_i}
         shapes = {**{k: v.shape for k, v in tables.items()},
                   "host_state": (len(layout.HOST_STATE), H), "task_f": (len(layout.TASK_FLOAT), T),
                   "frag_f": (len(layout.FRAG_FLOAT), self.n_frags), "stats": (len(layout.STATS),),
@@ -193,7 +205,7 @@ class EdgeEngine:
         self.task_start[:] = np.nan
         self.frag_host[:] = -1
         self._host_out = self._host_log.next()
-        self.host_power_w[:] = cluster.PI4B_POWER_W[0]
+        self.host_power_w[:] = self.hosts.power_w[:, 0]
         self._after_step()  # the Python mirrors of the zeroed counters
         self._make_room()
         h, tk, f, g = kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
@@ -338,12 +350,12 @@ class EdgeEngine:
         a, s, b = int(a), int(s), int(b)  # one kernel specialisation
         out = np.zeros((5, F))
         for j in range(int(self.split_nfrag[a, s])):
-            out[:, j] = kernels.fragment_demand(a, s, j, b, self._split_f, self.params)
+            out[:, j] = demand.fragment_demand(a, s, j, b, self._split_f, self.params)
         return out
 
     def ready_at_split(self, a: int, s: int) -> int:
         """Fragments of (app a, split s) that are ready as soon as the split is made."""
-        return int(kernels.ready_at_split(self._split_i, a, s))
+        return int(demand.ready_at_split(self._split_i, a, s))
 
     @property
     def positions(self) -> np.ndarray:
@@ -390,7 +402,7 @@ class EdgeEngine:
 
 #: Engine attribute of each arena block.
 _BLOCK_ATTR = {"params": "params", "split_f": "_split_f", "host_spec": "_host_spec", "trace": "_trace",
-               "wl_f": "_wl_f", "host_state": "_host_state", "task_f": "_task_f", "frag_f": "_frag_f",
+               "wl_f": "_wl_f", "power": "_power", "host_state": "_host_state", "task_f": "_task_f", "frag_f": "_frag_f",
                "stats": "stats", "counters": "counters", "split_i": "_split_i", "wl_i": "_wl_i",
                "task_i": "_task_i", "frag_i": "_frag_i", "scratch_i": "_scratch_i"}
 #: Arena blocks that hold an episode's state (zeroed at reset).

@@ -14,39 +14,17 @@ from __future__ import annotations
 import math
 
 from splitplace_env.core import mobility, network, observation, workload
-from splitplace_env.core.cluster import PI4B_POWER_W, power_at
+from splitplace_env.core.cluster import power_at
+from splitplace_env.core.demand import booked_ram, fragment_demand, ready_at_split
 from splitplace_env.core.jit import kernel
 from splitplace_env.core.layout import (BLOCKED, C_ADMITTED, C_ARRIVED, C_FIN_POS, C_FINISHED, C_N_FIN, C_N_PEND,
-                                        C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA, P_BETA,
-                                        P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT, P_MAX_ENERGY, P_MIN_SLA,
-                                        P_MOBILITY, P_NOISE, P_NSPLITS, P_OVERHEAD, P_RATE, P_RNORM, READY,
-                                        RUNNING)
+                                        C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA,
+                                        P_ARRIVAL_STD, P_BETA, P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT,
+                                        P_FULL_BATCH, P_GAUSS, P_HIDE, P_MAX_CONTAINERS, P_MAX_ENERGY,
+                                        P_MIGRATION, P_MIN_SLA, P_MOBILITY, P_NOISE, P_NSPLITS, P_OVERHEAD,
+                                        P_PLACEHOLDER, P_RATE, P_RNORM, P_SWAP, READY, RUNNING)
 from splitplace_env.core.metrics import eq8
-from splitplace_env.core.rng import poisson
-
-@kernel
-def fragment_demand(a, s, j, b, split_f, params):
-    """(RAM MB, disk MB, input MB, output MB, single-core work s) of fragment j of
-    application a under split s at batch b.
-
-    RAM: the container's runtime, the weights, and the activations of the samples
-    it holds at once (``stream_chunk_samples``); disk: weights and data files;
-    data moved: bz2-compressed tensors (``transfer_compression``).
-    """
-    w = split_f[1, a, s, j]
-    comp = b * params[P_COMPRESSION]
-    in_mb = split_f[2, a, s, j] * comp
-    out_mb = split_f[3, a, s, j] * comp
-    ram = params[P_OVERHEAD] + w + min(b, params[P_CHUNK]) * split_f[4, a, s, j]
-    return ram, w + in_mb + out_mb, in_mb, out_mb, split_f[0, a, s, j] * b * params[P_COMPUTE]
-
-
-@kernel
-def ready_at_split(split_i, a, s):
-    """Fragments of (app a, split s) ready as soon as the split is made: the first of
-    a chain, every branch of a parallel split."""
-    return 1 if split_i[1, a, s] else split_i[0, a, s]
-
+from splitplace_env.core.rng import normal, poisson
 
 @kernel
 def apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f):
@@ -71,6 +49,7 @@ def apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_
         for j in range(F):
             i = k * F + j
             frag_i[1, i] = -1
+            frag_i[2, i] = 0
             for r in range(frag_f.shape[0]):
                 frag_f[r, i] = 0.0
             if j >= n:
@@ -84,6 +63,7 @@ def apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_
             frag_f[5, i] = disk
             frag_f[6, i] = in_mb
             frag_f[7, i] = out_mb
+            frag_f[9, i] = ram
         task_i[3, k] = s
         task_i[4, k] = n
         task_new[k] = False
@@ -91,20 +71,32 @@ def apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_
 
 
 @kernel
-def apply_placements(action, t, host_spec, host_state, task_f, frag_i, frag_f):
+def start_cost_s(a, s, j, in_mb, split_f, params):
+    """Fixed cost (s) of starting fragment j's container: its checkpoint load and the
+    decode of its whole input (``data/container_costs.json``; zero when
+    ``container_costs`` is off)."""
+    raw_in = in_mb / params[P_COMPRESSION]
+    return split_f[5, a, s, j] + split_f[7, a, s, j] + split_f[6, a, s, j] * raw_in
+
+
+@kernel
+def apply_placements(action, t, params, split_f, host_spec, host_state, task_i, task_f, frag_i, frag_f):
     """Phase 2: allocates ready fragments and migrates running ones.
 
-    Host entries are taken in fragment-slot order; each is admitted if the
-    fragment's RAM and disk fit what its host has left at that moment (the
-    authors' sequential admission), else it is not carried out and the fragment
-    waits. A fragment that starts moves its input from the broker first; a
-    migration first moves the memory image old host -> broker -> new host, and the
-    old host's memory stays held until the interval's placements are decided
-    (the ``released_*`` rows of ``host_state``). Returns (placements, migrations,
-    infeasible, ignored).
+    Host entries are taken in fragment-slot order; each is admitted if the RAM the
+    fragment books and its disk fit what its host has left at that moment (RAM up to
+    RAM + ``swap_mb``: the authors' sequential admission) and, for a new container,
+    if fewer than ``max_containers`` run in the cluster; else it is not carried out
+    and the fragment waits. A fragment that starts moves its input from the broker,
+    loads its checkpoint and decodes its input first; a migration (unless
+    ``migration`` is off) first moves the booked memory image old host -> broker ->
+    new host, and the old host's memory stays held until the interval's placements
+    are decided (the ``released_*`` rows of ``host_state``). Returns (placements,
+    migrations, infeasible, ignored).
     """
     T = task_f.shape[1]
     NF = frag_i.shape[1]
+    F = NF // T
     H = host_spec.shape[1]
     ram_mb, disk_mb = host_spec[0], host_spec[1]
     ram_used, disk_used, bandwidth, latency = host_state[0], host_state[1], host_state[2], host_state[3]
@@ -112,6 +104,12 @@ def apply_placements(action, t, host_spec, host_state, task_f, frag_i, frag_f):
     released_ram, released_disk = host_state[9], host_state[10]
     released_ram[:] = 0.0
     released_disk[:] = 0.0
+    swap = params[P_SWAP]
+    cap = int(params[P_MAX_CONTAINERS])
+    running = 0
+    if cap > 0:
+        for i in range(NF):
+            running += state[i] == RUNNING
     placed = migrated = infeasible = ignored = 0
     for i in range(NF):
         v = action[T + i]
@@ -125,8 +123,13 @@ def apply_placements(action, t, host_spec, host_state, task_f, frag_i, frag_f):
         old = host[i]
         if st == RUNNING and old == h:  # sent to its own host: a no-op
             continue
-        ram, disk = frag_f[4, i], frag_f[5, i]
-        if ram_used[h] + ram > ram_mb[h] + EPS or disk_used[h] + disk > disk_mb[h] + EPS:
+        if st == RUNNING and params[P_MIGRATION] < 0.5:
+            ignored += 1
+            continue
+        ram = frag_f[4, i] if st == RUNNING else booked_ram(frag_f[9, i], frag_i[2, i], params)
+        disk = frag_f[5, i]
+        if (ram_used[h] + ram > ram_mb[h] + swap + EPS or disk_used[h] + disk > disk_mb[h] + EPS
+                or (st == READY and cap > 0 and running + placed >= cap)):
             infeasible += 1
             continue
         ram_used[h] += ram
@@ -137,9 +140,11 @@ def apply_placements(action, t, host_spec, host_state, task_f, frag_i, frag_f):
             frag_f[2, i] += ram / bandwidth[old] + latency[old] + ram / bandwidth[h] + latency[h]
             migrated += 1
         else:
+            k = i // F
             state[i] = RUNNING
-            frag_f[2, i] = frag_f[6, i] / bandwidth[h] + latency[h]
-            k = i // (NF // T)
+            frag_f[4, i] = ram
+            frag_f[2, i] = (frag_f[6, i] / bandwidth[h] + latency[h]
+                            + start_cost_s(task_i[1, k], task_i[3, k], i - k * F, frag_f[6, i], split_f, params))
             if math.isnan(task_f[2, k]):
                 task_f[2, k] = t
             placed += 1
@@ -152,38 +157,73 @@ def apply_placements(action, t, host_spec, host_state, task_f, frag_i, frag_f):
 
 
 @kernel
-def run_fragments(t, dt, host_spec, frag_i, frag_f, host_out, n_on):
+def resident_mb(i, params, frag_f):
+    """Memory a running fragment holds now: its peak less the outputs it has not
+    produced yet ("full_batch": outputs accumulate with progress), or its constant
+    streaming footprint."""
+    if params[P_FULL_BATCH] < 0.5:
+        return frag_f[9, i]
+    todo = frag_f[0, i] / max(frag_f[1, i], 1e-12)
+    return frag_f[9, i] - todo * frag_f[7, i] / params[P_COMPRESSION]
+
+
+@kernel
+def run_fragments(t, params, host_spec, host_state, frag_i, frag_f, host_out, n_on):
     """Phase 3: every running fragment spends the interval on its pending transfer
-    (input or migration), then its compute, then its output transfer.
+    (input, start-up or migration), then its compute, then its output transfer.
+    Returns the MB paged to and from swap.
 
     A fragment uses one core; a host with more fragments than cores shares them
     equally (processor sharing, shares fixed at the interval's start as in COSCO).
-    A fragment's finish time is ``t`` plus the share of the interval it used.
+    **Swap**: when the running fragments of a host hold more memory than its RAM
+    (resident at the interval's start), the excess share x = excess / resident of
+    every fragment's streamed data lives in network-attached swap. Computing a
+    share dp of its work touches dp of its input and produces dp of its output, so x
+    of those bytes are paged out and in again (2 x (in + out) dp MB, decoded sizes)
+    over the host's link, which the host's n running fragments share (bandwidth /
+    n each); the fragment advances only as its pages move (compute and paging in
+    series). A fragment's finish time is ``t`` plus the share of the interval it used.
     Writes the hosts' CPU and network utilisation into ``host_out``.
     """
     H = host_spec.shape[1]
+    dt = params[P_DT]
     cores, speed = host_spec[2], host_spec[3]
+    bandwidth, resident = host_state[2], host_state[11]
     state, host = frag_i[0], frag_i[1]
     util, net = host_out[0], host_out[1]
     n_on[:] = 0
+    resident[:] = 0.0
     for i in range(state.shape[0]):
         if state[i] == RUNNING:
             n_on[host[i]] += 1
+            resident[host[i]] += resident_mb(i, params, frag_f)
     util[:] = 0.0
     net[:] = 0.0
+    paged = 0.0
     for i in range(state.shape[0]):
         if state[i] != RUNNING:
             continue
         h = host[i]
         share = min(1.0, cores[h] / n_on[h])        # cores per fragment
         rate = share * speed[h]                     # core-seconds of work per second
+        excess = resident[h] - host_spec[0, h]
+        page_s = 0.0                                # paging seconds per second of work
+        page_mb = 0.0                               # MB paged per second of work
+        if excess > 0.0:
+            streamed = (frag_f[6, i] + frag_f[7, i]) / params[P_COMPRESSION]
+            page_mb = 2.0 * (excess / resident[h]) * streamed / max(frag_f[1, i], 1e-12)
+            page_s = page_mb * n_on[h] / bandwidth[h]
         budget = dt
         d = min(budget, frag_f[2, i])               # pending transfer first
         frag_f[2, i] -= d
         budget -= d
-        c = min(budget, frag_f[0, i] / rate)        # then compute
-        frag_f[0, i] = max(frag_f[0, i] - c * rate, 0.0)
-        budget -= c
+        per_work = 1.0 / rate + page_s              # wall seconds per second of work
+        done = min(frag_f[0, i], budget / per_work)
+        frag_f[0, i] = max(frag_f[0, i] - done, 0.0)
+        c = done / rate                             # CPU time
+        p = done * page_s                           # paging time
+        budget -= c + p
+        paged += done * page_mb
         o = 0.0
         if frag_f[0, i] <= EPS:                     # then the output, once computed
             o = min(budget, frag_f[3, i])
@@ -191,10 +231,42 @@ def run_fragments(t, dt, host_spec, frag_i, frag_f, host_out, n_on):
             budget -= o
         frag_f[8, i] = t + (dt - budget) / dt
         util[h] += c * share
-        net[h] += d + o
+        net[h] += d + p + o
     for h in range(H):
         util[h] = min(util[h] / (cores[h] * dt), 1.0)
         net[h] = min(net[h] / dt, 1.0)
+    return paged
+
+
+@kernel
+def measure_new(params, host_spec, host_state, frag_i, frag_f):
+    """After a fragment's first interval its demand is known (the authors measure it
+    with docker stats): its placeholder booking becomes its peak. If that no longer
+    fits its host's RAM + swap the container is killed (out of memory): it waits
+    again from the start, its memory freed, its demand now known. Returns the
+    containers killed."""
+    ram_mb, ram_used, disk_used = host_spec[0], host_state[0], host_state[1]
+    killed = 0
+    for i in range(frag_i.shape[1]):
+        if frag_i[0, i] != RUNNING or frag_i[2, i]:
+            continue
+        frag_i[2, i] = 1
+        h = frag_i[1, i]
+        done = frag_f[2, i] <= EPS and frag_f[0, i] <= EPS and frag_f[3, i] <= EPS
+        if done or frag_f[4, i] == frag_f[9, i]:
+            continue
+        ram_used[h] += frag_f[9, i] - frag_f[4, i]
+        frag_f[4, i] = frag_f[9, i]
+        if ram_used[h] > ram_mb[h] + params[P_SWAP] + EPS:
+            ram_used[h] = max(ram_used[h] - frag_f[4, i], 0.0)
+            disk_used[h] = max(disk_used[h] - frag_f[5, i], 0.0)
+            frag_i[0, i] = READY
+            frag_i[1, i] = -1
+            frag_f[0, i] = frag_f[1, i]
+            frag_f[2, i] = 0.0
+            frag_f[3, i] = 0.0
+            killed += 1
+    return killed
 
 
 @kernel
@@ -297,6 +369,17 @@ def admit(counters, task_b, task_i, task_f, ring_i, ring_f, pend_i, pend_f):
 
 
 @kernel
+def arrival_count(rng_state, params, at_least):
+    """Tasks arriving in one interval: Poisson(``arrival_rate``), or the authors'
+    max(m, int(gauss(arrival_rate, arrival_std))) with m = ``at_least`` (int()
+    truncates towards zero, as in Python)."""
+    if params[P_GAUSS] > 0.5:
+        x = params[P_RATE] + params[P_ARRIVAL_STD] * normal(rng_state, workload.WORKLOAD_STREAM)
+        return max(at_least, int(x))
+    return poisson(rng_state, workload.WORKLOAD_STREAM, params[P_RATE])
+
+
+@kernel
 def arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
                        pend_i, pend_f, task_b, task_i, task_f, frag_i):
     """Phase 5, at the start of interval ``t = counters[C_T]``: the hosts' positions
@@ -314,7 +397,7 @@ def arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace
     workload.arrive(n, counters[C_ARRIVED], float(t - 1), int(params[P_MIN_SLA]), params[P_NOISE] > 0.5,
                     rng_state, wl_i, wl_f, ring_i, ring_f)
     counters[C_ARRIVED] += n
-    counters[C_NEXT] = poisson(rng_state, workload.WORKLOAD_STREAM, params[P_RATE])
+    counters[C_NEXT] = arrival_count(rng_state, params, 0)
     admit(counters, task_b, task_i, task_f, ring_i, ring_f, pend_i, pend_f)
     return n
 
@@ -339,14 +422,15 @@ def unpack(arena_f, arena_i, table):
     task_f = _block(arena_f, t, 6).reshape((t[6, 2], t[6, 3]))
     frag_f = _block(arena_f, t, 7).reshape((t[7, 2], t[7, 3]))
     stats = _block(arena_f, t, 8)
-    counters = _block(arena_i, t, 9)
-    split_i = _block(arena_i, t, 10).reshape((t[10, 2], t[10, 3], t[10, 4]))
-    wl_i = _block(arena_i, t, 11).reshape((t[11, 2], t[11, 3]))
-    task_i = _block(arena_i, t, 12).reshape((t[12, 2], t[12, 3]))
-    frag_i = _block(arena_i, t, 13).reshape((t[13, 2], t[13, 3]))
-    scratch_i = _block(arena_i, t, 14)
-    return (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, counters, split_i, wl_i,
-            task_i, frag_i, scratch_i)
+    power = _block(arena_f, t, 9).reshape((t[9, 2], t[9, 3]))
+    counters = _block(arena_i, t, 10)
+    split_i = _block(arena_i, t, 11).reshape((t[11, 2], t[11, 3], t[11, 4]))
+    wl_i = _block(arena_i, t, 12).reshape((t[12, 2], t[12, 3]))
+    task_i = _block(arena_i, t, 13).reshape((t[13, 2], t[13, 3]))
+    frag_i = _block(arena_i, t, 14).reshape((t[14, 2], t[14, 3]))
+    scratch_i = _block(arena_i, t, 15)
+    return (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+            wl_i, task_i, frag_i, scratch_i)
 
 
 @kernel
@@ -359,18 +443,19 @@ def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, r
     ``HOST_OUT``) and the finished and new-task logs; returns the four fresh
     observation arrays.
     """
-    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, counters, split_i, wl_i,
-     task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
     t = counters[C_T]
     dt = params[P_DT]
     ignored = apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f)
-    placed, migrated, infeasible, ign = apply_placements(action, float(t), host_spec, host_state, task_f,
-                                                         frag_i, frag_f)
-    run_fragments(float(t), dt, host_spec, frag_i, frag_f, host_out, scratch_i)
+    placed, migrated, infeasible, ign = apply_placements(action, float(t), params, split_f, host_spec,
+                                                         host_state, task_i, task_f, frag_i, frag_f)
+    paged = run_fragments(float(t), params, host_spec, host_state, frag_i, frag_f, host_out, scratch_i)
+    killed = measure_new(params, host_spec, host_state, frag_i, frag_f)
     n_fin = complete(counters, split_i, host_state, task_b, task_i, task_f, frag_i, frag_f, fin_i, fin_f)
     energy = 0.0
     for h in range(host_spec.shape[1]):
-        host_out[2, h] = power_at(host_out[0, h], PI4B_POWER_W)
+        host_out[2, h] = power_at(host_out[0, h], power[h])
         energy += host_out[2, h] * dt
     lo = counters[C_FIN_POS] - n_fin
     reward, qos, aec, art = eq8(fin_f[3, lo:lo + n_fin], fin_f[4, lo:lo + n_fin], fin_f[0, lo:lo + n_fin],
@@ -380,6 +465,7 @@ def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, r
                                ring_f, pend_i, pend_f, task_b, task_i, task_f, frag_i)
     stats[0], stats[1], stats[2], stats[3] = placed, migrated, infeasible, ignored + ign
     stats[4], stats[5], stats[6], stats[7], stats[8], stats[9], stats[10] = n_fin, energy, reward, qos, aec, art, n_new
+    stats[11], stats[12] = killed, paged
     obs = observation.new_observation(host_spec.shape[1], task_b.shape[1], int(params[P_NSPLITS]))
     observation.observe(counters, params, energy, split_i, host_spec, host_state, host_out, task_b, task_i,
                         task_f, frag_i, frag_f, scratch_i, obs[0], obs[1], obs[2], obs[3])
@@ -390,11 +476,11 @@ def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, r
 def begin(arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, pend_i, pend_f, idle_energy):
     """Starts an episode on zeroed state: every host's start position, the first
     batch of tasks (arrived during interval -1); returns the first observation."""
-    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, counters, split_i, wl_i,
-     task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
     mobility.place_hosts(int(params[P_MOBILITY]), rng_state, workload.MOBILITY_STREAM, host_spec[4],
                          host_state[4], host_state[5], host_state[6], host_state[7], host_state[8])
-    counters[C_NEXT] = poisson(rng_state, workload.WORKLOAD_STREAM, params[P_RATE])
+    counters[C_NEXT] = arrival_count(rng_state, params, 1)
     arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
                        pend_i, pend_f, task_b, task_i, task_f, frag_i)
     obs = observation.new_observation(host_spec.shape[1], task_b.shape[1], int(params[P_NSPLITS]))

@@ -24,16 +24,22 @@ TASK_INT = ("task_id", "task_app", "task_batch", "task_split", "task_left")
 TASK_FLOAT = ("task_sla", "task_arrival", "task_start", "task_finish",
               # the task's drawn accuracy of each network (workload.ACCURACY_MODES)
               "task_acc_layer", "task_acc_semantic", "task_acc_compressed")
-FRAG_INT = ("frag_state", "frag_host")
+FRAG_INT = ("frag_state", "frag_host", "frag_measured")  # measured: has run for an interval
+# frag_ram: RAM the fragment books on its host (its demand; a placeholder until measured
+# when ``placeholder_mb`` > 0); frag_peak: its true peak footprint; in/out MB as moved
+# (compressed).
 FRAG_FLOAT = ("frag_work", "frag_work_total", "frag_delay", "frag_out_s", "frag_ram", "frag_disk",
-              "frag_in_mb", "frag_out_mb", "frag_finish")
+              "frag_in_mb", "frag_out_mb", "frag_finish", "frag_peak")
 HOST_SPEC = ("ram_mb", "disk_mb", "cores", "speed", "mobile")
 HOST_STATE = ("ram_used", "disk_used", "bandwidth", "latency", "x", "y", "target_x", "target_y", "walk_speed",
-              # work rows of a step: memory that migrations release once placements are decided
-              "released_ram", "released_disk")
+              # work rows of a step: memory that migrations release once placements are decided,
+              # and the resident memory of the running fragments at the interval's start
+              "released_ram", "released_disk", "resident_mb")
 HOST_OUT = ("host_util", "host_net_util", "host_power_w")
 SPLIT_INT = ("split_nfrag", "split_chain", "split_network")  # network: the accuracy row a split reads
-SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak")
+SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak",
+               # per-container fixed costs (s): checkpoint load, decode of the input
+               "split_load_s", "split_decode_s_per_mb", "split_decode_fixed_s")
 #: Integer counters of the episode (``EdgeEngine.counters``).
 COUNTERS = ("t", "arrived", "admitted", "finished_total", "ready", "next_arrivals", "fin_pos", "n_fin",
             "pend_pos", "n_pend")
@@ -41,16 +47,19 @@ COUNTERS = ("t", "arrived", "admitted", "finished_total", "ready", "next_arrival
  C_N_PEND) = range(len(COUNTERS))
 #: What the last interval produced (``EdgeEngine.stats``).
 STATS = ("placements", "migrations", "infeasible", "ignored", "n_finished", "energy_j", "reward", "qos",
-         "aec", "art", "new_tasks")
+         "aec", "art", "new_tasks", "evicted", "paged_mb")
 #: Scalar parameters (``EdgeEngine.params``), the observation's inverse scales included.
 PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
           "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm", "arrival_rate",
           "min_sla", "accuracy_noise", "mobility_mode", "max_episode_steps",
+          "full_batch", "swap_mb", "max_containers", "placeholder_mb", "hide_unmeasured", "gauss_arrivals",
+          "arrival_std", "migration",
           # the observation's inverse scales (``SplitPlaceEnv`` docstring)
           "inv_response", "inv_batch", "inv_work", "inv_ram", "inv_disk", "inv_data", "inv_bandwidth",
           "inv_latency", "inv_power")
 (P_NSPLITS, P_DT, P_COMPUTE, P_COMPRESSION, P_OVERHEAD, P_CHUNK, P_MAX_ENERGY, P_ALPHA, P_BETA, P_RNORM,
- P_RATE, P_MIN_SLA, P_NOISE, P_MOBILITY, P_STEPS, P_INV_RESPONSE, P_INV_BATCH, P_INV_WORK, P_INV_RAM,
+ P_RATE, P_MIN_SLA, P_NOISE, P_MOBILITY, P_STEPS, P_FULL_BATCH, P_SWAP, P_MAX_CONTAINERS, P_PLACEHOLDER,
+ P_HIDE, P_GAUSS, P_ARRIVAL_STD, P_MIGRATION, P_INV_RESPONSE, P_INV_BATCH, P_INV_WORK, P_INV_RAM,
  P_INV_DISK, P_INV_DATA, P_INV_BANDWIDTH, P_INV_LATENCY, P_INV_POWER) = range(len(PARAMS))
 #: Rows of the finished-task and new-task record logs.
 FIN_INT = ("task_id", "app", "split", "batch")
@@ -59,7 +68,8 @@ PEND_INT = ("slot", "task_id", "app", "batch")
 PEND_FLOAT = ("sla",)
 
 #: Fixed-size blocks in the arenas (``kernels.unpack`` takes them in this order).
-ARENA_FLOAT = ("params", "split_f", "host_spec", "trace", "wl_f", "host_state", "task_f", "frag_f", "stats")
+ARENA_FLOAT = ("params", "split_f", "host_spec", "trace", "wl_f", "host_state", "task_f", "frag_f", "stats",
+               "power")
 ARENA_INT = ("counters", "split_i", "wl_i", "task_i", "frag_i", "scratch_i")
 #: Columns of the arena table: offset, size, then the block's shape padded with 1s.
 MAX_DIMS = 4

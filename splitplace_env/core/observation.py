@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from splitplace_env.core.jit import kernel
+from splitplace_env.core.demand import shown_ram
 from splitplace_env.core.layout import (BLOCKED, C_ARRIVED, C_ADMITTED, C_READY, C_T, DONE, EMPTY, P_INV_BANDWIDTH,
                                         P_INV_BATCH, P_INV_DATA, P_INV_DISK, P_INV_LATENCY, P_INV_POWER,
                                         P_INV_RAM, P_INV_RESPONSE, P_INV_WORK, P_MAX_ENERGY, P_STEPS, READY,
@@ -77,7 +78,7 @@ def observe(counters, params, last_energy_j, split_i, host_spec, host_state, hos
         obs_frags[i, 5] = (host[i] + 1.0) * inv_hosts
         obs_frags[i, 6] = frag_f[1, i] * inv_work
         obs_frags[i, 7] = frag_f[0, i] / max(frag_f[1, i], 1e-12)
-        obs_frags[i, 8] = min(frag_f[4, i] * inv_ram, 1.0)
+        obs_frags[i, 8] = min(shown_ram(frag_f[9, i], frag_i[2, i], params) * inv_ram, 1.0)
         obs_frags[i, 9] = min(frag_f[5, i] * inv_disk, 1.0)
         obs_frags[i, 10] = (frag_f[6, i] + frag_f[7, i]) * inv_data
     counters[C_READY] = ready
