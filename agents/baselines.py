@@ -1,7 +1,7 @@
 """The paper's baselines, Gillis and MC (BottleNet++-style model compression).
 
-Neither exists in the authors' code (facts 7), so both follow their papers'
-ideas within what SplitPlace-v0 offers:
+Neither exists in the authors' code (grapher.py only names their result
+folders), so both follow their papers' ideas within what SplitPlace-v0 offers:
 
 * **Gillis** (Yu et al., ICDCS'21) partitions a model layer-wise, merging
   consecutive layers into as few fragments as fit a function's memory, and

@@ -18,14 +18,12 @@ HEURISTIC_AGENTS = tuple(PLACERS) + tuple(f"{p}+{r}" for p in PLACERS for r in S
 #: Every name ``make_agent`` accepts (plus "rl:PATH").
 AGENT_NAMES = TABLE1_AGENTS + HEURISTIC_AGENTS
 
-#: Table 1 ablations: name -> (split rule, decision-aware placer?).
-_SURROGATE_AGENTS = {
-    "SplitPlace": ("mab", True),
-    "M+G": ("mab", False),
-    "R+D": ("random", True),
-    "S+G": ("semantic", False),
-    "L+G": ("layer", False),
-}
+#: Table 1 rows placed by a surrogate (``agents.daso.SURROGATE_AGENTS`` has their classes):
+#: SplitPlace = MAB + DASO, R+D = random split + DASO (DASO: decision-aware surrogate, mask,
+#: feasible-host fallback, online fine-tuning; the paper, section 3.2); M+G, S+G, L+G = MAB /
+#: semantic / layer split + vanilla GOBI (no decision input, random initial hosts, the
+#: argmax host sent as is, no fine-tuning; the paper, section 4, and the authors' GOBI).
+_SURROGATE_AGENTS = ("SplitPlace", "M+G", "R+D", "S+G", "L+G")
 
 _ENV_KWARGS = {
     "MC": {"split_modes": ("layer", "semantic", "compressed")},
@@ -71,8 +69,7 @@ def make_agent(name: str, env: gym.Env, seed: int | None = None, load_weights: b
     if name in _SURROGATE_AGENTS:
         from agents.daso import make_surrogate_agent
 
-        rule, aware = _SURROGATE_AGENTS[name]
-        return make_surrogate_agent(name, codec, rule, aware, seed=seed, load_weights=load_weights, **kwargs)
+        return make_surrogate_agent(name, codec, seed=seed, load_weights=load_weights, **kwargs)
     if name in HEURISTIC_AGENTS:
         from agents.heuristics import make_heuristic
 

@@ -10,7 +10,8 @@ flows through it exactly, and the input size is (hosts x features), never
 mean-pooled over hosts and followed by a fully connected head, so the same
 weights serve 16, 64 or 256 hosts (a 16 x 2600-input FCN as in the authors'
 BaGTI would have to be retrained per cluster size). Softplus and Tanhshrink
-activations follow BaGTI (facts 6.1); the output is the Eq. 8 reward O_t.
+activations follow the authors' BaGTI (BaGTI/src/models.py); the output is
+the Eq. 8 reward O_t.
 """
 
 from __future__ import annotations

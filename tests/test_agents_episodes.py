@@ -13,11 +13,17 @@ FAST = TABLE1_AGENTS + ("random", "first-fit", "least-loaded")
 OTHERS = tuple(n for n in AGENT_NAMES if n not in FAST)
 
 
+#: Vanilla GOBI sends the optimiser's host as is: the env may refuse it (infeasible, waits).
+VANILLA_GOBI = ("S+G", "L+G", "M+G")
+
+
 def _check(res, n):
     assert len(res.records) == n
     m = res.metrics()
     assert m["n_finished"] == res.finished["response"].size
-    assert all(r["infeasible_placements"] == 0 and r["ignored_actions"] == 0 for r in res.records)
+    assert all(r["ignored_actions"] == 0 for r in res.records)
+    if res.agent not in VANILLA_GOBI:
+        assert all(r["infeasible_placements"] == 0 for r in res.records)
     return m
 
 
