@@ -162,7 +162,8 @@ def test_cli_help(argv, capsys):
 
 def test_cli_calibration_runs_and_exits_zero(tmp_path, capsys):
     """A real (tiny) run through the CLI: the command's main returns an exit code, not its figures."""
-    code = cli.main(["bench", "calibration", "--seeds", "0", "1", "--intervals", "12", "--out-dir", str(tmp_path)])
+    code = cli.main(["bench", "calibration", "--envs", SMALL, "--seeds", "2", "--intervals", "12",
+                     "--out-dir", str(tmp_path)])
     assert code == 0
     assert (tmp_path / "calibration.md").exists() and (tmp_path / "calibration.csv").exists()
     assert "always-layer" in capsys.readouterr().out
