@@ -87,6 +87,11 @@ WORKLOAD_ENVS: dict[str, str] = {
     "FashionMNIST": "SplitPlace-FashionMNIST-v0",
     "CIFAR100": "SplitPlace-CIFAR100-v0",
 }
+#: Figure 4's workloads of each base id (``--env`` of ``splitplace bench workloads``).
+WORKLOAD_FAMILIES: dict[str, dict[str, str]] = {
+    "SplitPlace-v0": WORKLOAD_ENVS,
+    "SplitPlace-AuthorsCode-v0": {app: f"SplitPlace-AuthorsCode-{app}-v0" for app in WORKLOAD_ENVS},
+}
 
 
 def metric(key: str) -> MetricSpec:

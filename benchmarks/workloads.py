@@ -2,7 +2,8 @@
 
 ``splitplace bench workloads`` (or ``python -m benchmarks.workloads``) runs the
 agents on ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0`` and
-``SplitPlace-CIFAR100-v0`` with the same seeds, and writes ``workloads.csv``
+``SplitPlace-CIFAR100-v0`` (``--env SplitPlace-AuthorsCode-v0``: the authors'
+setting's workloads) with the same seeds, and writes ``workloads.csv``
 (summary), ``workloads_runs.csv`` (episodes), ``workloads.md`` and
 ``workloads.png`` (grouped bars with 95% CIs) under ``benchmarks/results/``.
 The probability of improvement of SplitPlace is stratified over the three
@@ -21,7 +22,7 @@ from benchmarks.experiment import (ExperimentResult, RunDefaults, add_experiment
                                    print_files, resolve_run, run_experiment)
 from benchmarks.sweep import sweep_options
 from benchmarks.jobs import Runner
-from benchmarks.paper import RESULTS_DIR, WORKLOAD_ENVS
+from benchmarks.paper import RESULTS_DIR, WORKLOAD_ENVS, WORKLOAD_FAMILIES
 
 RUN = RunDefaults("workloads", seeds=5, intervals=100, quick_seeds=2, quick_intervals=30)
 
@@ -40,7 +41,8 @@ def run_workloads(agents: Sequence[str], seeds: Sequence[int], n_intervals: int,
     report.write_rows_csv(result.rows, files["runs"])
     report.write_csv(report.summary_csv_rows(result.summary, None), files["csv"], report.SUMMARY_COLUMNS)
     figure = None
-    labels = [next((k for k, v in WORKLOAD_ENVS.items() if v == s), s) for s in scenarios]
+    names = {v: k for family in WORKLOAD_FAMILIES.values() for k, v in family.items()}
+    labels = [names.get(s, s) for s in scenarios]
     if plot:
         files["png"] = os.path.join(out_dir, f"{name}.png")
         plots.workloads_figure(result.summary, list(scenarios), result.agents, files["png"], labels)
@@ -62,6 +64,8 @@ def build_parser(prog: str = "python -m benchmarks.workloads") -> argparse.Argum
     add_experiment_arguments(parser, RUN)
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOAD_ENVS), choices=list(WORKLOAD_ENVS),
                         help="applications to run (default: all three)")
+    parser.add_argument("--env", default="SplitPlace-v0", choices=list(WORKLOAD_FAMILIES),
+                        help="the setting whose one-application workloads to run (default: SplitPlace-v0)")
     return parser
 
 
@@ -70,7 +74,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args = build_parser(prog or "python -m benchmarks.workloads").parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     agents, seeds, intervals, name = resolve_run(args, RUN)
-    scenarios = [WORKLOAD_ENVS[w] for w in args.workloads]
+    scenarios = [WORKLOAD_FAMILIES[args.env][w] for w in args.workloads]
     print(f"Figure 4: {len(agents)} agents x {len(seeds)} seeds x {intervals} intervals x {len(scenarios)} workloads")
     result = run_workloads(agents, seeds, intervals, scenarios=scenarios, out_dir=args.out_dir, name=name,
                            n_boot=args.n_boot, plot=not args.no_plot, **sweep_options(args))

@@ -9,7 +9,8 @@ Importing this package registers the environment ids (idempotently):
   one-application workloads (the paper's Figure 4);
 * ``SplitPlace-SUMO-v0``: mobile hosts follow the shipped SUMO trace (8 vehicles on a grid);
 * ``SplitPlace-AuthorsCode-v0``: the setting of the authors' released code (10 Azure VMs,
-  their arrival process and admission: ``config.PRESETS["authors_code"]``);
+  their arrival process and admission: ``config.PRESETS["authors_code"]``), and its
+  one-application workloads ``SplitPlace-AuthorsCode-{MNIST,FashionMNIST,CIFAR100}-v0``;
 * ``SplitPlace-PerDecision-v0``: one decision per step (``splitplace_env.sequential``).
 """
 
@@ -34,6 +35,9 @@ ENV_IDS: dict[str, str] = {
     "SplitPlace-CIFAR100-v0": "cifar100",
     "SplitPlace-SUMO-v0": "sumo",
     "SplitPlace-AuthorsCode-v0": "authors_code",
+    "SplitPlace-AuthorsCode-MNIST-v0": "authors_code_mnist",
+    "SplitPlace-AuthorsCode-FashionMNIST-v0": "authors_code_fashionmnist",
+    "SplitPlace-AuthorsCode-CIFAR100-v0": "authors_code_cifar100",
 }
 
 

@@ -334,6 +334,9 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
                      "max_containers": 10, "placeholder_mb": 5000.0, "hide_unmeasured": True,
                      "migration": False},
 }
+#: One-application workloads of the authors' setting (Figure 4 on SplitPlace-AuthorsCode-v0).
+PRESETS = {**PRESETS, **{f"authors_code_{app.lower()}": {**PRESETS["authors_code"], "applications": (app,),
+                                                          "app_weights": (1.0,)} for app in APPLICATIONS}}
 
 
 def preset(name: str, **overrides: Any) -> SplitPlaceConfig:

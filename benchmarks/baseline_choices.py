@@ -1,0 +1,70 @@
+"""Which split the baselines choose: Gillis's partitions and MC's compression, per setting.
+
+Run ``python -m benchmarks.baseline_choices``. Gillis picks the coarsest layer
+partition whose largest fragment fits the best host (``agents/baselines.py``); MC
+compresses when the cluster's free RAM is short or the queue is long. For each id
+(default ``SplitPlace-v0`` and ``SplitPlace-AuthorsCode-v0``) and seed it plays
+both over full episodes and counts the split of every finished task, then prints
+and writes ``baseline_choices.md`` / ``.csv`` (``--out-dir``, default
+``benchmarks/results/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import splitplace_env  # noqa: F401  (registers the ids)
+from agents.registry import env_kwargs_for
+from agents.runner import run_episode
+from benchmarks import paper
+
+AGENTS = ("Gillis", "MC")
+ENVS = ("SplitPlace-v0", "SplitPlace-AuthorsCode-v0")
+
+
+def choices(env_id: str, agent: str, seeds: Sequence[int], n_intervals: int) -> Counter:
+    """Split mode -> finished tasks of ``agent`` on ``env_id`` over ``seeds``."""
+    modes = env_kwargs_for(agent).get("split_modes", ("layer", "semantic"))
+    counts: Counter = Counter()
+    for seed in seeds:
+        result = run_episode(agent, env_id, seed=seed, n_intervals=n_intervals)
+        counts.update(modes[int(s)] for s in result.finished["split"])
+    return counts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.baseline_choices", description=__doc__.splitlines()[0])
+    p.add_argument("--envs", nargs="+", default=list(ENVS), help="environment ids (default: both settings)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
+    p.add_argument("--intervals", type=int, default=100, help="intervals per episode (default: 100)")
+    p.add_argument("--out-dir", default=paper.RESULTS_DIR, help="output folder (default: benchmarks/results)")
+    args = p.parse_args(argv)
+    rows = []
+    for env_id in args.envs:
+        for agent in AGENTS:
+            counts = choices(env_id, agent, range(args.seeds), args.intervals)
+            total = sum(counts.values()) or 1
+            for mode, n in sorted(counts.items()):
+                rows.append((env_id, agent, mode, n, n / total))
+    lines = [f"# Baselines' split choices ({args.seeds} seeds x {args.intervals} intervals; finished tasks)", "",
+             "Written by `python -m benchmarks.baseline_choices`.", "",
+             "| env | agent | split | tasks | share |", "|---|---|---|---:|---:|"]
+    lines += [f"| {e} | {a} | {m} | {n} | {s:.3f} |" for e, a, m, n, s in rows]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "baseline_choices.md").write_text(text)
+    with open(out / "baseline_choices.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["env", "agent", "split", "tasks", "share"])
+        w.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
