@@ -15,6 +15,7 @@ from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 
 F = MAX_FRAGMENTS_PER_TASK
+_INT64 = np.dtype(np.int64)
 _NO_REWARD = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
 
 
@@ -121,6 +122,7 @@ class SplitPlaceEnv(gym.Env):
         box = lambda shape: spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)  # noqa: E731
         self.observation_space = spaces.Dict({k: box(shape) for k, shape in e.obs_shapes.items()})
         self.action_space = spaces.MultiDiscrete(self.codec.nvec)
+        self._action_shape = (self.codec.size,)
         self.reward_range = reward_bounds(cfg.alpha, cfg.beta)
         self._last_stats = None
 
@@ -174,6 +176,9 @@ class SplitPlaceEnv(gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _validate(self, action) -> np.ndarray:
+        if (type(action) is np.ndarray and action.dtype == _INT64 and action.shape == self._action_shape
+                and action.flags.c_contiguous):
+            return action  # the common case, checked in a few attribute reads
         a = np.asarray(action)
         n = self.codec.size
         if a.shape != (n,):
@@ -191,31 +196,29 @@ class SplitPlaceEnv(gym.Env):
 
     def _info(self, stats: list | None) -> dict[str, Any]:
         e = self.engine
-        if stats is None:
-            rewards, energy, counts = dict(_NO_REWARD), 0.0, (0, 0, 0, 0, 0, 0, 0.0)
-        else:
-            rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9],
-                       "n_finished": stats[4]}
-            energy = stats[5]
-            counts = (int(stats[10]), int(stats[0]), int(stats[1]), int(stats[2]), int(stats[3]), int(stats[11]),
-                      stats[12])
         backlog = e.next_task_id - e.n_admitted
+        if stats is None:
+            rewards, energy = dict(_NO_REWARD), 0.0
+            stats = [0.0] * 13
+        else:
+            rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9], "n_finished": stats[4]}
+            energy = stats[5]
         return {
             "interval": e.t,
             "rewards": rewards,
             "finished": e.finished,
-            "new_tasks": counts[0],
+            "new_tasks": int(stats[10]),
             "pending": e.pending(),  # new tasks awaiting a split in the next action
             "energy_j": energy,
             "host_util": e.host_util,
             "queue_length": e.n_ready + backlog,
             "backlog": backlog,
-            "placements": counts[1],
-            "migrations": counts[2],
-            "infeasible_placements": counts[3],
-            "ignored_actions": counts[4],
-            "evicted": counts[5],
-            "paged_mb": counts[6],
+            "placements": int(stats[0]),
+            "migrations": int(stats[1]),
+            "infeasible_placements": int(stats[2]),
+            "ignored_actions": int(stats[3]),
+            "evicted": int(stats[11]),
+            "paged_mb": stats[12],
             "arrived_total": e.next_task_id,
             "finished_total": e.n_finished_total,
         }
