@@ -10,6 +10,7 @@ gives a clear error instead of a traceback)::
     splitplace train ...          RL training (agents.rl.train)
     splitplace train-models ...   split DNN training (splitplace_env.nets.train)
     splitplace profile ...        fragment profiling (splitplace_env.profiling.profiler)
+    splitplace profile-costs ...  per-container fixed costs (splitplace_env.profiling.container_costs)
     splitplace sumo-trace ...     SUMO mobility trace (splitplace_env.mobility_sumo)
 
 Arguments after the command go to that module's ``main(argv)``, so
@@ -36,6 +37,8 @@ TOOL_COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("agents.rl.train", "train a Stable-Baselines3 agent on SplitPlace-v0"),
     "train-models": ("splitplace_env.nets.train", "train the split DNN models"),
     "profile": ("splitplace_env.profiling.profiler", "profile split fragments (compute, memory, data)"),
+    "profile-costs": ("splitplace_env.profiling.container_costs",
+                      "measure per-container fixed costs (checkpoint load, input decode)"),
     "sumo-trace": ("splitplace_env.mobility_sumo", "make a mobility trace with SUMO"),
 }
 

@@ -46,8 +46,8 @@ from splitplace_env.core.layout import BLOCKED, DONE, EMPTY, READY, RUNNING  # n
 from splitplace_env.core.logs import HostLog, RecordLog, RecordView
 from splitplace_env.core.masks import action_masks
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
-from splitplace_env.core.profiles import (container_cost_rows, fragment_tables, load_container_costs,
-                                         load_profile_document)
+from splitplace_env.core.container_costs import load_container_costs
+from splitplace_env.core.profiles import container_cost_rows, fragment_tables, load_profile_document
 from splitplace_env.core.workload import ACCURACY_MODES
 
 F = MAX_FRAGMENTS_PER_TASK

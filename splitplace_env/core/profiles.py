@@ -116,50 +116,6 @@ def load_profile_document(path: str | Path | None = None) -> dict[str, Any]:
     return json.loads(text)
 
 
-#: Shipped per-container fixed costs (measured by ``splitplace_env.profiling``).
-CONTAINER_COSTS_FILE = "container_costs.json"
-_NETWORK_FRAGMENTS = {"layer": 4, "semantic": 5, "compressed": 1}
-
-
-def load_container_costs(path: str | Path | None = None) -> dict[str, Any]:
-    """Reads per-container fixed costs: per application ``decode_s_per_mb``,
-    ``decode_fixed_s`` and ``load_s`` per network fragment (Pi 4B seconds).
-
-    Raises:
-        ValueError: naming the file and the field, on a missing or malformed entry.
-    """
-    where = str(path) if path is not None else f"splitplace_env/data/{CONTAINER_COSTS_FILE}"
-    try:
-        text = (Path(path).read_text() if path is not None
-                else resources.files("splitplace_env.data").joinpath(CONTAINER_COSTS_FILE).read_text())
-        doc = json.loads(text)
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"container costs file {where}: cannot read JSON ({err})") from err
-
-    def bad(field: str, what: str) -> ValueError:
-        return ValueError(f"container costs file {where}: {field} must be {what}")
-
-    apps = doc.get("applications") if isinstance(doc, dict) else None
-    if not isinstance(apps, dict):
-        raise bad("applications", "a mapping of application -> costs")
-    for app, entry in apps.items():
-        if not isinstance(entry, dict):
-            raise bad(f"applications.{app}", "a mapping")
-        for key in ("decode_s_per_mb", "decode_fixed_s"):
-            v = entry.get(key)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e6:
-                raise bad(f"applications.{app}.{key}", "a non-negative number of seconds")
-        loads = entry.get("load_s")
-        if not isinstance(loads, dict):
-            raise bad(f"applications.{app}.load_s", "a mapping of network -> per-fragment seconds")
-        for net, n in _NETWORK_FRAGMENTS.items():
-            v = loads.get(net)
-            if not isinstance(v, list) or len(v) != n or any(
-                    isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < 1e6 for x in v):
-                raise bad(f"applications.{app}.load_s.{net}", f"a list of {n} non-negative seconds")
-    return doc
-
-
 def container_cost_rows(costs: dict[str, Any], app: str, mode: str) -> tuple[np.ndarray, float, float]:
     """(load s per fragment, decode s per MB, decode fixed s) of an (application,
     split mode); merged layer partitions load the checkpoints of the fragments they merge."""

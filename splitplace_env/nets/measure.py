@@ -159,3 +159,123 @@ def sgemm_gflops(n: int = 512, repeats: int = 30) -> float:
         times.append(clock() - t0)
     times.sort()
     return 2.0 * n**3 / times[len(times) // 2] / 1e9
+
+
+# --- Per-container fixed costs (``splitplace_env.profiling.container_costs``) ---------------
+#
+# A fragment container of the authors' testbed starts by loading its network's
+# checkpoint and decoding its whole input batch (a bz2-compressed pickle of a float32
+# tensor); these helpers time those two steps on real files. Like the latencies above,
+# the clock is the calling thread's CPU time with one torch thread (everything here
+# runs on the calling thread: the zip reader, the unpickler, bz2, the copies), else
+# wall time; each helper also returns the wall-clock median for comparison.
+
+
+@dataclass(frozen=True)
+class TimedMedian:
+    """Median and inter-quartile range of repeated timings (seconds), plus the wall median."""
+
+    median_s: float
+    iqr_s: float
+    wall_median_s: float
+    repeats: int
+
+
+def _summarise(cpu: list[float], wall: list[float]) -> TimedMedian:
+    t = torch.tensor(cpu, dtype=torch.float64)
+    q = torch.quantile(t, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64))
+    w = torch.tensor(wall, dtype=torch.float64).median()
+    return TimedMedian(float(q[1]), float(q[2] - q[0]), float(w), len(cpu))
+
+
+def authors_checkpoint(module: nn.Module, example: torch.Tensor, epoch: int = 9) -> dict:
+    """A checkpoint in the authors' format for ``module`` (their ``run.py save_model``).
+
+    ``{'epoch', 'model_state_dict', 'optimizer_state_dict', 'accuracy_list'}`` with the
+    state of an Adam optimiser (lr 1e-4, as theirs) after one real step on ``example``:
+    its ``exp_avg`` and ``exp_avg_sq`` double the tensor payload, so the file holds about
+    3 x params x 4 bytes. ``module``'s weights are left unchanged.
+    """
+    saved = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    example = example.clone()  # outside inference mode: a normal tensor autograd may save
+    opt = torch.optim.Adam(module.parameters(), lr=1e-4)
+    module.train()
+    out = module(example)
+    out.float().square().mean().backward()  # any scalar: only the state's shapes matter for loading
+    opt.step()
+    module.load_state_dict(saved)
+    module.eval()
+    module.zero_grad(set_to_none=True)
+    return {
+        "epoch": epoch,
+        "model_state_dict": saved,
+        "optimizer_state_dict": opt.state_dict(),
+        "accuracy_list": [(0.5, 0.4, 90.0)] * (epoch + 1),  # (train loss, test loss, test acc) per epoch
+    }
+
+
+def time_checkpoint_load(path, build, repeats: int = 5, warmup: int = 1) -> TimedMedian:
+    """Times what a container does first: ``torch.load(path)``, build the model, load_state_dict.
+
+    Args:
+        path: a checkpoint file: a plain state_dict, or a dict holding one under
+            ``'model_state_dict'`` (the authors' format; the rest, e.g. the optimiser
+            state, is deserialised and then dropped, as their containers do).
+        build: a callable returning the freshly initialised module to fill.
+        repeats: timed runs (after ``warmup`` untimed ones, which also bring the file into
+            the page cache: the timing is of a warm read).
+    """
+    import gc
+
+    clock = _clock()
+    cpu, wall = [], []
+    for i in range(warmup + repeats):
+        gc.collect()
+        w0, t0 = time.perf_counter(), clock()
+        ckpt = torch.load(path, map_location="cpu")
+        model = build()
+        model.load_state_dict(ckpt["model_state_dict"] if "model_state_dict" in ckpt else ckpt)
+        del ckpt
+        t1, w1 = clock(), time.perf_counter()
+        del model
+        if i >= warmup:
+            cpu.append(t1 - t0)
+            wall.append(w1 - w0)
+    return _summarise(cpu, wall)
+
+
+def write_bz2_pickle(tensor: torch.Tensor, path) -> float:
+    """Writes ``tensor`` as the authors' containers do (bz2 file, level 9, pickle protocol 4).
+
+    Returns the seconds the encode took on the module's clock (for reference: the
+    containers pay it at the end for their output).
+    """
+    import bz2
+    import pickle
+
+    clock = _clock()
+    t0 = clock()
+    with bz2.BZ2File(path, "wb") as fh:
+        pickle.dump(tensor, fh, protocol=4)
+    return clock() - t0
+
+
+def time_bz2_pickle_decode(path, repeats: int = 5, warmup: int = 1) -> TimedMedian:
+    """Times the input decode of a container: ``pickle.load(bz2.BZ2File(path))`` (warm file)."""
+    import bz2
+    import gc
+    import pickle
+
+    clock = _clock()
+    cpu, wall = [], []
+    for i in range(warmup + repeats):
+        gc.collect()
+        w0, t0 = time.perf_counter(), clock()
+        with bz2.BZ2File(path, "rb") as fh:
+            obj = pickle.load(fh)
+        t1, w1 = clock(), time.perf_counter()
+        del obj
+        if i >= warmup:
+            cpu.append(t1 - t0)
+            wall.append(w1 - w0)
+    return _summarise(cpu, wall)
