@@ -31,7 +31,10 @@ class SplitPlaceEnv(gym.Env):
     (1) **splits** each new task: *layer* split (4 fragments in a chain: more
     accurate, slower) or *semantic* split (5 parallel branches: faster, less
     accurate), and (2) **places** fragment containers on hosts (allocation of ready
-    fragments, migration of running ones), within each host's RAM and disk. The
+    fragments, migration of running ones), within each host's RAM + network swap and
+    disk. A container holds its whole input batch and outputs (layer fragments
+    1.9-12.3 GB, semantic branches under 0.5 GB); memory beyond a host's RAM pages
+    over its link, which slows every fragment on it. The
     model of the cluster is in ``splitplace_env.core`` (see ``core/engine.py``).
 
     ## Action Space
@@ -97,7 +100,10 @@ class SplitPlaceEnv(gym.Env):
     compiles them into numba's cache (about 10 s); later processes load them.
     Without numba the same kernels run as plain Python, identically but slower.
     Registered variants: ``SplitPlace-small-v0``, ``SplitPlace-large-v0``,
-    ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``.
+    ``SplitPlace-MNIST-v0``, ``SplitPlace-FashionMNIST-v0``, ``SplitPlace-CIFAR100-v0``,
+    ``SplitPlace-SUMO-v0``, ``SplitPlace-AuthorsCode-v0`` (the authors' released setting:
+    10 Azure VMs, their arrivals, a container cap and placeholder admission) and its
+    one-application workloads.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}

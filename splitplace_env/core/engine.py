@@ -9,18 +9,30 @@ The state lives in a few packed numpy blocks indexed by *task slots* (``T``) and
 
 1. **Split** every new task (arrived during the previous interval): its fragments
    appear in its fragment slots; the first (chain) or all (parallel) are *ready*.
-2. **Place** the fragments the action names, in slot order, each only if it fits
-   the host's free RAM and disk at that moment (sequential admission as in the
-   authors' code). A ready fragment is allocated; a running one is migrated, paying
-   its memory image over both links (via the broker) before it progresses; its old
-   host's memory is released once the interval's placements are decided (so it is
-   not reused by other placements of the same interval, even if the copy outlasts
-   the interval). A placement that does not fit
-   is not carried out: the fragment keeps waiting and is offered again next interval.
-3. **Run** all placed fragments for ``interval_s`` seconds. A fragment first moves
-   its input from the broker, then computes, then moves its output back. A fragment
-   uses one core; when a host has more fragments than cores they share the cores
-   equally (processor sharing, shares fixed at the interval's start as in COSCO).
+2. **Place** the fragments the action names, in slot order, each only if the RAM it
+   books and its disk fit the host's free capacity at that moment (RAM up to RAM +
+   ``swap_mb``; sequential admission as in the authors' code) and, for a new
+   container, while fewer than ``max_containers`` run. A new container books its
+   peak memory, or ``placeholder_mb`` until it has run an interval (then its peak;
+   if that no longer fits, it is killed and waits again). A ready fragment is
+   allocated and first moves its input, loads its checkpoint and decodes its input
+   (``data/container_costs.json``); a running one is migrated (unless ``migration``
+   is off), paying its memory image over both links (via the broker) before it
+   progresses; its old host's memory is released once the interval's placements are
+   decided (so it is not reused by other placements of the same interval, even if
+   the copy outlasts the interval). A placement that does not fit is not carried
+   out: the fragment keeps waiting and is offered again next interval.
+3. **Run** all placed fragments for ``interval_s`` seconds: pending transfer, then
+   compute, then the output back to the broker. A fragment uses one core; when a
+   host has more fragments than cores they share the cores equally (processor
+   sharing, shares fixed at the interval's start as in COSCO). **Memory**: a
+   container holds its whole decoded input and its outputs as they accumulate
+   (``memory_model="full_batch"``, the authors' loop) or a chunk of samples
+   ("streaming"). **Swap**: what a host's running fragments hold beyond its RAM
+   lives in network-attached swap; computing a share dp of its work, a fragment
+   pages 2 x (excess share) x (input + output MB) x dp over the host's link, shared
+   by the host's fragments, and advances only as its pages move
+   (``kernels.run_fragments``).
 4. **Complete**: finished fragments free their resources at the interval's end; a
    chain's next fragment becomes ready for the next interval (so a 4-fragment
    chain spans at least 4 intervals). A task finishes with its last fragment:
