@@ -11,6 +11,7 @@ from gymnasium import spaces
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core.engine import EdgeEngine
+from splitplace_env.core.layout import STATS
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 
@@ -205,7 +206,7 @@ class SplitPlaceEnv(gym.Env):
         backlog = e.next_task_id - e.n_admitted
         if stats is None:
             rewards, energy = dict(_NO_REWARD), 0.0
-            stats = [0.0] * 13
+            stats = [0.0] * len(STATS)
         else:
             rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9], "n_finished": stats[4]}
             energy = stats[5]
