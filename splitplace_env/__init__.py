@@ -24,6 +24,8 @@ from splitplace_env.env import SplitPlaceEnv
 from splitplace_env.wrappers import MaskObservation
 
 ENTRY_POINT = "splitplace_env.env:SplitPlaceEnv"
+#: ``gym.make_vec`` of every id builds the native batched vector env.
+VECTOR_ENTRY_POINT = "splitplace_env.vector:SplitPlaceVectorEnv"
 
 #: Registered id -> preset name.
 ENV_IDS: dict[str, str] = {
@@ -47,8 +49,8 @@ def _register_all() -> None:
             continue
         kwargs = dict(PRESETS[name])
         steps = kwargs.pop("max_episode_steps", SplitPlaceConfig.max_episode_steps)
-        register(id=env_id, entry_point=ENTRY_POINT, max_episode_steps=steps,
-                 kwargs={**kwargs, "max_episode_steps": steps})
+        register(id=env_id, entry_point=ENTRY_POINT, vector_entry_point=VECTOR_ENTRY_POINT,
+                 max_episode_steps=steps, kwargs={**kwargs, "max_episode_steps": steps})
     if "SplitPlace-PerDecision-v0" not in registry:  # one decision per step: splitplace_env.sequential
         register(id="SplitPlace-PerDecision-v0", entry_point="splitplace_env.sequential:PerDecisionEnv")
 

@@ -68,6 +68,14 @@ F = MAX_FRAGMENTS_PER_TASK
 AccuracyFn = Callable[[str, str, int, np.random.Generator], "float | None"]
 
 
+def episode_streams(seed: int | None) -> tuple[np.ndarray, np.random.Generator]:
+    """The random streams of an episode from its seed: the kernels' generator
+    states (``workload.N_STREAMS`` SplitMix64 streams) and the live-inference
+    generator."""
+    kernel_streams, live_stream = np.random.SeedSequence(seed).spawn(2)
+    return rng.seed_states(kernel_streams, workload.N_STREAMS), np.random.default_rng(live_stream)
+
+
 @dataclass(slots=True)
 class StepResult:
     """What one interval produced: its energy (J), per-host CPU utilisation, the
@@ -199,12 +207,8 @@ class EdgeEngine:
     def reset(self, seed: int | None) -> dict[str, np.ndarray]:
         """Starts a new episode; ``seed`` fixes every random stream. Returns the
         first observation."""
-        T, NF, H = self.n_tasks, self.n_frags, self.n_hosts
-        kernel_streams, live_stream = np.random.SeedSequence(seed).spawn(2)
-        self._rng_state = rng.seed_states(kernel_streams, workload.N_STREAMS)
-        self._live_rng = np.random.default_rng(live_stream)
-        for name in _STATE_BLOCKS:
-            getattr(self, _BLOCK_ATTR[name])[...] = 0
+        T, H = self.n_tasks, self.n_hosts
+        self._rng_state, self._live_rng = episode_streams(seed)
         self._task_b = np.zeros((len(layout.TASK_BOOL), T), dtype=bool)
         self._ring_i = np.zeros((len(workload.RING_INT), 64), dtype=np.int64)
         self._ring_f = np.zeros((len(workload.RING_FLOAT), 64))
@@ -212,17 +216,16 @@ class EdgeEngine:
         self._pend_log = RecordLog(layout.PEND_INT, layout.PEND_FLOAT, T)
         self._host_log = HostLog(len(layout.HOST_OUT), H)
         self._bind_state()
-        self.task_id[:] = -1
-        self.task_split[:] = -1
-        self.task_start[:] = np.nan
-        self.frag_host[:] = -1
         self._host_out = self._host_log.next()
-        self.host_power_w[:] = self.hosts.power_w[:, 0]
-        self._after_step()  # the Python mirrors of the zeroed counters
+        kernels.clear_state(self._arena_f, self._arena_i, self._table, self._task_b, self._host_out,
+                            self._ring_i, self._ring_f)
+        kernels.first_arrivals(self._arena_f, self._arena_i, self._table, self._rng_state)
+        self._after_step()  # the Python mirrors of the counters
         self._make_room()
-        h, tk, f, g = kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
-                                    self._host_out, self._ring_i, self._ring_f, self._pend_log.ints,
-                                    self._pend_log.floats, self.idle_energy_j)
+        h, tk, f, g = (np.empty(self.obs_shapes[k], np.float32) for k in ("hosts", "tasks", "fragments", "globals"))
+        kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, self._host_out,
+                      self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats, self.idle_energy_j,
+                      h, tk, f, g)
         self._after_step()
         self._seeded = True
         self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
@@ -277,13 +280,8 @@ class EdgeEngine:
         first, end = self.n_admitted, self.next_task_id + self._next_arrivals
         cap = self._ring_i.shape[1]
         if end - first > cap:
-            new_cap = max(2 * cap, end - first)
-            ids = np.arange(first, self.next_task_id)
-            ring_i = np.zeros((self._ring_i.shape[0], new_cap), dtype=np.int64)
-            ring_f = np.zeros((self._ring_f.shape[0], new_cap))
-            ring_i[:, ids % new_cap] = self._ring_i[:, ids % cap]
-            ring_f[:, ids % new_cap] = self._ring_f[:, ids % cap]
-            self._ring_i, self._ring_f = ring_i, ring_f
+            self._ring_i, self._ring_f = workload.grown_ring(self._ring_i, self._ring_f, first, self.next_task_id,
+                                                             max(2 * cap, end - first))
 
     def _after_step(self) -> None:
         c = self.counters.tolist()
@@ -417,5 +415,3 @@ _BLOCK_ATTR = {"params": "params", "split_f": "_split_f", "host_spec": "_host_sp
                "wl_f": "_wl_f", "power": "_power", "host_state": "_host_state", "task_f": "_task_f", "frag_f": "_frag_f",
                "stats": "stats", "counters": "counters", "split_i": "_split_i", "wl_i": "_wl_i",
                "task_i": "_task_i", "frag_i": "_frag_i", "scratch_i": "_scratch_i"}
-#: Arena blocks that hold an episode's state (zeroed at reset).
-_STATE_BLOCKS = ("host_state", "task_f", "frag_f", "stats", "counters", "task_i", "frag_i", "scratch_i")

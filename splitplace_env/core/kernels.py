@@ -17,14 +17,21 @@ from splitplace_env.core import mobility, network, observation, workload
 from splitplace_env.core.cluster import power_at
 from splitplace_env.core.demand import booked_ram, fragment_demand, ready_at_split
 from splitplace_env.core.jit import kernel
-from splitplace_env.core.layout import (BLOCKED, C_ADMITTED, C_ARRIVED, C_FIN_POS, C_FINISHED, C_N_FIN, C_N_PEND,
-                                        C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA,
+from splitplace_env.core.layout import (ARENA_FLOAT, ARENA_INT, BLOCKED, C_ADMITTED, C_ARRIVED, C_FIN_POS,
+                                        C_FINISHED, C_N_FIN, C_N_PEND, C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA,
                                         P_ARRIVAL_STD, P_BETA, P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT,
                                         P_FULL_BATCH, P_GAUSS, P_HIDE, P_MAX_CONTAINERS, P_MAX_ENERGY,
                                         P_MIGRATION, P_MIN_SLA, P_MOBILITY, P_NOISE, P_NSPLITS, P_OVERHEAD,
                                         P_PLACEHOLDER, P_RATE, P_RNORM, P_SWAP, READY, RUNNING)
+from splitplace_env.core.masks import action_masks
 from splitplace_env.core.metrics import eq8
 from splitplace_env.core.rng import normal, poisson
+
+#: Positions in the arena table of the blocks that hold an episode's state (zeroed
+#: by ``clear_state``), and of the counters.
+_STATE_F = tuple(ARENA_FLOAT.index(n) for n in ("host_state", "task_f", "frag_f", "stats"))
+_STATE_I = tuple(len(ARENA_FLOAT) + ARENA_INT.index(n) for n in ("counters", "task_i", "frag_i", "scratch_i"))
+_COUNTERS = len(ARENA_FLOAT) + ARENA_INT.index("counters")
 
 @kernel
 def apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f):
@@ -434,17 +441,16 @@ def unpack(arena_f, arena_i, table):
 
 
 @kernel
-def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
-         pend_f):
-    """One interval (phases 1-5) and the observation of the next, in one call.
+def interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f):
+    """One interval (phases 1-5) of one environment; returns its energy (J).
 
-    ``action`` is the flat action (T split entries, then 5T host entries). Writes
-    ``stats`` (rows ``STATS``), the hosts' outputs (``host_out``, rows
-    ``HOST_OUT``) and the finished and new-task logs; returns the four fresh
-    observation arrays.
+    ``action`` is the flat action (T split entries, then 5T host entries);
+    ``blocks`` the environment's arena blocks (``unpack``). Writes ``stats``
+    (rows ``STATS``), the hosts' outputs (``host_out``, rows ``HOST_OUT``) and the
+    finished and new-task logs.
     """
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+     wl_i, task_i, frag_i, scratch_i) = blocks
     t = counters[C_T]
     dt = params[P_DT]
     ignored = apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f)
@@ -466,24 +472,119 @@ def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, r
     stats[0], stats[1], stats[2], stats[3] = placed, migrated, infeasible, ignored + ign
     stats[4], stats[5], stats[6], stats[7], stats[8], stats[9], stats[10] = n_fin, energy, reward, qos, aec, art, n_new
     stats[11], stats[12] = killed, paged
-    obs = observation.new_observation(host_spec.shape[1], task_b.shape[1], int(params[P_NSPLITS]))
+    return energy
+
+
+@kernel
+def observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_frags, obs_globals):
+    """Writes the observation of one environment's state (``observation.observe``)."""
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+     wl_i, task_i, frag_i, scratch_i) = blocks
     observation.observe(counters, params, energy, split_i, host_spec, host_state, host_out, task_b, task_i,
-                        task_f, frag_i, frag_f, scratch_i, obs[0], obs[1], obs[2], obs[3])
+                        task_f, frag_i, frag_f, scratch_i, obs_hosts, obs_tasks, obs_frags, obs_globals)
+
+
+@kernel
+def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
+         pend_f):
+    """One interval (``interval``) and the observation of the next, in one call;
+    returns the four fresh observation arrays."""
+    blocks = unpack(arena_f, arena_i, table)
+    energy = interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f)
+    obs = observation.new_observation(host_out.shape[1], task_b.shape[1], int(blocks[0][P_NSPLITS]))
+    observe_into(blocks, task_b, host_out, energy, obs[0], obs[1], obs[2], obs[3])
     return obs
 
 
 @kernel
-def begin(arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, pend_i, pend_f, idle_energy):
-    """Starts an episode on zeroed state: every host's start position, the first
-    batch of tasks (arrived during interval -1); returns the first observation."""
+def ring_room(arena_i, table, cap):
+    """Whether the backlog ring (``cap`` columns) holds the waiting tasks and the
+    arrivals already counted for the next interval."""
+    counters = _block(arena_i, table, _COUNTERS)
+    return counters[C_ARRIVED] + counters[C_NEXT] - counters[C_ADMITTED] <= cap
+
+
+@kernel
+def step_batch(actions, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
+               pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals, skip, start):
+    """Steps environments ``start..N-1`` of a batch (row i of every argument is
+    environment i), each with its own state, writing its observation into row i.
+
+    Environments with ``skip[i]`` are left alone (they are being reset). Each
+    environment's logs hold only this step's records (written from column 0).
+    Returns N, or the first environment whose backlog ring must grow before it
+    can step (the caller grows it and calls again from there).
+    """
+    cap = ring_i.shape[2]
+    for i in range(start, actions.shape[0]):
+        if skip[i]:
+            continue
+        if not ring_room(arena_i[i], table, cap):
+            return i
+        blocks = unpack(arena_f[i], arena_i[i], table)
+        counters = blocks[10]
+        counters[C_FIN_POS] = 0
+        counters[C_PEND_POS] = 0
+        energy = interval(actions[i], blocks, task_b[i], rng_state[i], host_out[i], ring_i[i], ring_f[i], fin_i[i],
+                          fin_f[i], pend_i[i], pend_f[i])
+        observe_into(blocks, task_b[i], host_out[i], energy, obs_hosts[i], obs_tasks[i], obs_frags[i],
+                     obs_globals[i])
+    return actions.shape[0]
+
+
+@kernel
+def clear_state(arena_f, arena_i, table, task_b, host_out, ring_i, ring_f):
+    """Zeroes an episode's state (the arenas' state blocks, the task flags, the
+    backlog ring and the host outputs) and writes its sentinels: no task id, no
+    split, no start time, no host; hosts draw idle power."""
+    for k in _STATE_F:
+        _block(arena_f, table, k)[:] = 0.0
+    for k in _STATE_I:
+        _block(arena_i, table, k)[:] = 0
+    task_b[:] = False
+    ring_i[:] = 0
+    ring_f[:] = 0.0
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+    task_i[0] = -1
+    task_i[3] = -1
+    task_f[2] = math.nan
+    frag_i[1] = -1
+    host_out[:2] = 0.0
+    for h in range(power.shape[0]):
+        host_out[2, h] = power[h, 0]
+
+
+@kernel
+def first_arrivals(arena_f, arena_i, table, rng_state):
+    """Starts an episode on cleared state: every host's start position and the
+    count of the first batch of tasks (arrived during interval -1, at least one).
+    The caller then makes room in the backlog ring and calls ``begin``."""
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
      wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
     mobility.place_hosts(int(params[P_MOBILITY]), rng_state, workload.MOBILITY_STREAM, host_spec[4],
                          host_state[4], host_state[5], host_state[6], host_state[7], host_state[8])
     counters[C_NEXT] = arrival_count(rng_state, params, 1)
+
+
+@kernel
+def begin(arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, pend_i, pend_f, idle_energy,
+          obs_hosts, obs_tasks, obs_frags, obs_globals):
+    """After ``first_arrivals``: the first tasks join the backlog and take task
+    slots; writes the first observation."""
+    (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
     arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
                        pend_i, pend_f, task_b, task_i, task_f, frag_i)
-    obs = observation.new_observation(host_spec.shape[1], task_b.shape[1], int(params[P_NSPLITS]))
-    observation.observe(counters, params, idle_energy, split_i, host_spec, host_state, host_out, task_b, task_i,
-                        task_f, frag_i, frag_f, scratch_i, obs[0], obs[1], obs[2], obs[3])
-    return obs
+    observe_into(unpack(arena_f, arena_i, table), task_b, host_out, idle_energy, obs_hosts, obs_tasks, obs_frags,
+                 obs_globals)
+
+
+@kernel
+def masks_batch(out, arena_f, arena_i, table, task_b):
+    """Fills row i of ``out`` (N, mask size) with environment i's factored action
+    mask (``masks.action_masks``)."""
+    for i in range(out.shape[0]):
+        (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
+         wl_i, task_i, frag_i, scratch_i) = unpack(arena_f[i], arena_i[i], table)
+        action_masks(out[i], params, split_i, split_f, host_spec, host_state, task_b[i], task_i, frag_i, frag_f)

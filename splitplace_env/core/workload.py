@@ -84,3 +84,16 @@ def arrive(n, first_id, arrival, min_sla, noise, state, wl_int, wl_float, ring_i
         for j in range(wl_float.shape[1] - 2):
             p = wl_float[c, 2 + j]
             ring_float[2 + j, r] = rng.binomial(state, ACCURACY_STREAM, batch, p) / batch if noise else p
+
+
+def grown_ring(ring_int: np.ndarray, ring_float: np.ndarray, first: int, end: int,
+               capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of the backlog ring's blocks with ``capacity`` columns, keeping the
+    waiting tasks ``first..end-1`` in their columns (``id % capacity``)."""
+    cap = ring_int.shape[-1]
+    ids = np.arange(first, end)
+    new_int = np.zeros(ring_int.shape[:-1] + (capacity,), dtype=ring_int.dtype)
+    new_float = np.zeros(ring_float.shape[:-1] + (capacity,), dtype=ring_float.dtype)
+    new_int[..., ids % capacity] = ring_int[..., ids % cap]
+    new_float[..., ids % capacity] = ring_float[..., ids % cap]
+    return new_int, new_float

@@ -1,0 +1,110 @@
+"""N emulated clusters of one configuration, stepped together by one compiled call.
+
+``BatchEngine`` holds N copies of ``EdgeEngine``'s state stacked along a leading
+axis (row i of every block is environment i) and steps them with
+``kernels.step_batch``, which runs the very kernels that ``EdgeEngine.step`` runs
+(``kernels.interval`` and ``kernels.observe_into``) on each row. Observations
+land in preallocated (N, ...) arrays; the per-task records of a step (tasks that
+finished, new tasks awaiting a split) in fixed (N, rows, T) arrays, at most T per
+environment and step (one per task slot). Environment i seeded with s runs
+exactly the episode of an ``EdgeEngine`` reset with s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from splitplace_env.config import SplitPlaceConfig
+from splitplace_env.core import kernels, layout, workload
+from splitplace_env.core.engine import EdgeEngine, episode_streams
+
+#: Observation keys in the order the kernels take them.
+OBS_KEYS = ("hosts", "tasks", "fragments", "globals")
+
+
+class BatchEngine:
+    """N environments of one configuration. Call ``reset_env(i, seed)`` for every i
+    before the first ``step``.
+
+    Args:
+        cfg: validated configuration (``live_inference`` is not supported: it calls
+            torch per finished task, outside the compiled step).
+        n_envs: N.
+    """
+
+    def __init__(self, cfg: SplitPlaceConfig, n_envs: int) -> None:
+        if cfg.live_inference:
+            raise ValueError("live_inference=True is not supported by the batched engine (it runs torch per "
+                             "finished task); use gym.make_vec(..., vectorization_mode='sync')")
+        self.template = tpl = EdgeEngine(cfg)  # the tables, scales and shapes every row shares
+        self.cfg = cfg
+        self.n_envs = N = int(n_envs)
+        self.n_hosts, self.n_tasks, self.n_frags = H, T, _ = tpl.n_hosts, tpl.n_tasks, tpl.n_frags
+        self.mask_size = tpl.mask_size
+        self._table = tpl._table
+        self._arena_f = np.ascontiguousarray(np.tile(tpl._arena_f, (N, 1)))
+        self._arena_i = np.ascontiguousarray(np.tile(tpl._arena_i, (N, 1)))
+        self._task_b = np.zeros((N, len(layout.TASK_BOOL), T), dtype=bool)
+        self._rng_state = np.zeros((N, workload.N_STREAMS), dtype=np.uint64)
+        self._ring_i = np.zeros((N, len(workload.RING_INT), 64), dtype=np.int64)
+        self._ring_f = np.zeros((N, len(workload.RING_FLOAT), 64))
+        self.host_out = np.zeros((N, len(layout.HOST_OUT), H))
+        self.fin_i = np.zeros((N, len(layout.FIN_INT), T), dtype=np.int64)
+        self.fin_f = np.zeros((N, len(layout.FIN_FLOAT), T))
+        self.pend_i = np.zeros((N, len(layout.PEND_INT), T), dtype=np.int64)
+        self.pend_f = np.zeros((N, len(layout.PEND_FLOAT), T))
+        self.obs = {k: np.zeros((N,) + tpl.obs_shapes[k], dtype=np.float32) for k in OBS_KEYS}
+        self._obs_args = tuple(self.obs[k] for k in OBS_KEYS)
+        #: (N, len(STATS)) and (N, len(COUNTERS)) views of every environment's stats and counters.
+        self.stats = self._block_view(self._arena_f, layout.ARENA_FLOAT.index("stats"))
+        self.counters = self._block_view(self._arena_i, len(layout.ARENA_FLOAT) + layout.ARENA_INT.index("counters"))
+        self._no_skip = np.zeros(N, dtype=bool)
+
+    def _block_view(self, arena: np.ndarray, k: int) -> np.ndarray:
+        offset, size = int(self._table[k, 0]), int(self._table[k, 1])
+        return arena[:, offset:offset + size]
+
+    def reset_env(self, i: int, seed: int | None) -> None:
+        """Starts a new episode in environment ``i`` (``EdgeEngine.reset``); its first
+        observation is row i of ``obs``, its new tasks row i of ``pend_*``."""
+        self._rng_state[i], _ = episode_streams(seed)
+        args = (self._arena_f[i], self._arena_i[i], self._table)
+        kernels.clear_state(*args, self._task_b[i], self.host_out[i], self._ring_i[i], self._ring_f[i])
+        kernels.first_arrivals(*args, self._rng_state[i])
+        self._make_ring_room(i)
+        kernels.begin(*args, self._task_b[i], self._rng_state[i], self.host_out[i], self._ring_i[i],
+                      self._ring_f[i], self.pend_i[i], self.pend_f[i], self.template.idle_energy_j,
+                      *(o[i] for o in self._obs_args))
+
+    def step(self, actions: np.ndarray, skip: np.ndarray | None = None) -> None:
+        """Runs one interval in every environment not in ``skip`` with its row of
+        ``actions`` ((N, T + 5T) C-contiguous int64)."""
+        skip = self._no_skip if skip is None else skip
+        start, n = 0, self.n_envs
+        while start < n:
+            start = kernels.step_batch(actions, self._arena_f, self._arena_i, self._table, self._task_b,
+                                       self._rng_state, self.host_out, self._ring_i, self._ring_f, self.fin_i,
+                                       self.fin_f, self.pend_i, self.pend_f, *self._obs_args, skip, start)
+            if start < n:
+                self._make_ring_room(start)
+
+    def _make_ring_room(self, i: int) -> None:
+        """Grows every environment's backlog ring when environment i's waiting tasks
+        and counted arrivals do not fit (rare: the ring doubles)."""
+        c = self.counters
+        need = int(c[i, layout.C_ARRIVED] + c[i, layout.C_NEXT] - c[i, layout.C_ADMITTED])
+        cap = self._ring_i.shape[2]
+        if need <= cap:
+            return
+        new_cap = max(2 * cap, need)
+        ring_i = np.zeros(self._ring_i.shape[:2] + (new_cap,), dtype=np.int64)
+        ring_f = np.zeros(self._ring_f.shape[:2] + (new_cap,))
+        for e in range(self.n_envs):
+            ring_i[e], ring_f[e] = workload.grown_ring(self._ring_i[e], self._ring_f[e], int(c[e, layout.C_ADMITTED]),
+                                                       int(c[e, layout.C_ARRIVED]), new_cap)
+        self._ring_i, self._ring_f = ring_i, ring_f
+
+    def action_masks(self, out: np.ndarray) -> np.ndarray:
+        """Fills ``out`` ((N, mask size) bool) with every environment's factored mask."""
+        kernels.masks_batch(out, self._arena_f, self._arena_i, self._table, self._task_b)
+        return out
