@@ -142,6 +142,7 @@ class SplitPlaceVectorEnv(VectorEnv):
             for i in np.flatnonzero(resetting):
                 self._reset_env(int(i), None)
         info = self._info()
+        rewards = info["rewards"]["reward"].copy()
         truncated = info["interval"] >= self._max_steps
         if self.autoreset_mode is AutoresetMode.SAME_STEP and truncated.any():
             final_obs = {k: v.copy() for k, v in e.obs.items()}
@@ -151,7 +152,7 @@ class SplitPlaceVectorEnv(VectorEnv):
             info.update(final_obs=final_obs, _final_obs=truncated, final_info=final_info, _final_info=truncated)
         else:
             self._autoreset = truncated
-        return self._observations(), info["rewards"]["reward"].copy(), self._terminated.copy(), truncated, info
+        return self._observations(), rewards, self._terminated.copy(), truncated, info
 
     def action_masks(self, out: np.ndarray | None = None) -> np.ndarray:
         """(N, T*S + 5T*(H+1)) factored masks, one row per environment

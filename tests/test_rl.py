@@ -160,3 +160,23 @@ def test_speed_measures_and_writes(tmp_path) -> None:
     csv_path, md_path = write_results(res, str(tmp_path))
     assert "steps/s" in open(md_path).read()
     assert open(csv_path).read().count("\n") == 3
+
+
+def test_grouped_samples_follow_the_masked_probabilities() -> None:
+    # Gumbel-max sampling: frequencies of 20k draws match softmax(masked logits)
+    import torch as th
+
+    from agents.rl.policies import GroupedMaskableMultiCategoricalDistribution
+
+    th.manual_seed(0)
+    logits = th.tensor([[0.0, 1.0, 2.0, -1.0]]).repeat(20_000, 1)
+    masks = th.tensor([[True, True, True, False]]).repeat(20_000, 1)
+    d = GroupedMaskableMultiCategoricalDistribution([4]).proba_distribution(logits)
+    d.apply_masking(masks)
+    counts = th.bincount(d.sample()[:, 0], minlength=4).double() / 20_000
+    expected = th.softmax(th.tensor([0.0, 1.0, 2.0]), 0).double()
+    assert counts[3] == 0
+    assert th.allclose(counts[:3], expected, atol=0.01)
+    unmasked = GroupedMaskableMultiCategoricalDistribution([4]).proba_distribution(logits[:1])
+    unmasked.apply_masking(None)
+    assert th.allclose(unmasked.log_prob(th.tensor([[3]])), th.log_softmax(logits[0], 0)[3:])

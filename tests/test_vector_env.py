@@ -74,6 +74,7 @@ def _run_against_singles(mode: AutoresetMode, steps: int, n: int = 3, seed: int 
                 for key in single_obs[i]:
                     np.testing.assert_array_equal(info["final_obs"][key][i], single_obs[i][key])
                 assert info["_final_obs"][i] and info["final_info"]["rewards"]["reward"][i] == s_reward
+                assert rewards[i] == s_reward and truncated[i]
                 assert info["final_info"]["finished_total"][i] == s_info["finished_total"]
                 single_obs[i], s_info = s.reset()
             elif mode is AutoresetMode.SAME_STEP:

@@ -39,17 +39,27 @@ class EnvFactory:
         return Monitor(env, filename=self.monitor_file)
 
 
-def make_vec_env(env_id: str, n_envs: int = 1, vec: str = "dummy", seed: int | None = 0,
+#: Kinds of ``make_vec_env``.
+VEC_KINDS = ("native", "dummy", "subproc")
+
+
+def make_vec_env(env_id: str, n_envs: int = 1, vec: str = "native", seed: int | None = 0,
                  kwargs: dict[str, Any] | None = None, monitor_dir: str | None = None):
     """A seeded SB3 ``VecEnv`` of ``n_envs`` copies of ``env_id``.
 
     Env ``i`` gets seed ``seed + i`` at its first reset; later episodes draw their
-    seeds from each env's generator, so a run is reproducible under ``seed``.
+    seeds from each env's generator, so a run is reproducible under ``seed`` (and
+    the same under every ``vec`` kind: the native vector env steps exactly the
+    single environments).
 
     Args:
         env_id: registered environment id.
         n_envs: number of environments.
-        vec: "dummy" (same process, sequential) or "subproc" (one process each).
+        vec: "native" (the batched ``SplitPlaceVectorEnv`` through ``SB3VectorEnv``:
+            one compiled call per step; ids without a native vector env, such as
+            ``SplitPlace-PerDecision-v0``, fall back to "dummy"), "dummy" (SB3's
+            ``DummyVecEnv``: same process, one env after the other) or "subproc"
+            (one process each).
         seed: base seed (None: unseeded).
         kwargs: ``gym.make`` keyword arguments.
         monitor_dir: directory for per-env ``Monitor`` CSVs (None: no files).
@@ -57,12 +67,30 @@ def make_vec_env(env_id: str, n_envs: int = 1, vec: str = "dummy", seed: int | N
     Raises:
         ValueError: on an unknown ``vec`` kind or ``n_envs < 1``.
     """
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
     if n_envs < 1:
         raise ValueError(f"n_envs must be >= 1, got {n_envs}")
-    if vec not in ("dummy", "subproc"):
-        raise ValueError(f"vec must be 'dummy' or 'subproc', got {vec!r}")
+    if vec not in VEC_KINDS:
+        raise ValueError(f"vec must be one of {VEC_KINDS}, got {vec!r}")
+    import splitplace_env  # noqa: F401  (registers the ids)
+
+    if vec == "native" and gym.spec(env_id).vector_entry_point is not None:
+        from gymnasium.vector import AutoresetMode
+
+        from agents.rl.sb3_vec import SB3VectorEnv
+
+        native = gym.make_vec(env_id, num_envs=n_envs, autoreset_mode=AutoresetMode.SAME_STEP, **(kwargs or {}))
+        filename = None
+        if monitor_dir is not None:
+            import os
+
+            os.makedirs(monitor_dir, exist_ok=True)
+            filename = os.path.join(monitor_dir, "native")
+        venv = VecMonitor(SB3VectorEnv(native), filename=filename)
+        if seed is not None:
+            venv.seed(seed)
+        return venv
     fns = []
     for i in range(n_envs):
         mon = None
