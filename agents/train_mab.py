@@ -4,20 +4,22 @@
 (MAB + DASO) in training mode -- epsilon-greedy splits from epsilon = 1 with the
 reward-threshold decay -- for a few episodes on training seeds (3000, 3001, ...;
 evaluation uses 0..), keeping the MAB's state across episodes, and writes
-``agents/weights/mab.pt``. Loading it gives the test-time (UCB) splitter.
+``mab.pt`` into a new run directory ``runs/train_mab-<timestamp>/`` (``--out``
+to choose the file, ``--update-committed`` to replace the shipped
+``agents/weights/mab.pt``). Loading it gives the test-time (UCB) splitter.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-from pathlib import Path
 
 import torch
 
 from agents.mab import WEIGHTS, MABSplitter
 from agents.registry import make_agent
 from agents.runner import make_env, run_episode
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_file
 
 logger = logging.getLogger(__name__)
 
@@ -38,21 +40,26 @@ def train(episodes: int = 8, seed: int = 3000, env_id: str = "SplitPlace-v0") ->
     return agent.splitter
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: train the MAB and write its weights."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--episodes", type=int, default=8)
-    ap.add_argument("--seed", type=int, default=3000)
-    ap.add_argument("--out", type=Path, default=WEIGHTS)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Command line: train the MAB and write its weights; returns the exit code."""
+    ap = CommandParser(prog=prog or "python -m agents.train_mab", description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int_arg(1), default=8, help="training episodes")
+    ap.add_argument("--seed", type=int_arg(0), default=3000, help="seed of the first training episode")
+    add_output_arguments(ap, "agents/weights/mab.pt", option="--out", what="weights file to write")
     args = ap.parse_args(argv)
+    try:
+        out = resolve_output_file("train_mab", WEIGHTS.name, args.out, update_committed=args.update_committed,
+                                  committed=WEIGHTS)
+    except OutputPathError as exc:
+        ap.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
     mab = train(args.episodes, args.seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"name": "mab", "state": mab.state_dict()}, args.out)
+    torch.save({"name": "mab", "state": mab.state_dict()}, out)
     print(f"epsilon {mab.epsilon:.3f}, rho {mab.rho:.3f}, Q(high, low x layer, semantic) "
-          f"{mab.Q.round(3).tolist()}, N {mab.N.tolist()}, R {mab.R.round(2).tolist()} -> {args.out}")
+          f"{mab.Q.round(3).tolist()}, N {mab.N.tolist()}, R {mab.R.round(2).tolist()} -> {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

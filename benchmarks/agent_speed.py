@@ -3,14 +3,15 @@
 ``python -m benchmarks.agent_speed`` plays a short stretch of SplitPlace-v0 at
 16 hosts (the paper), 64 hosts (Poisson 24, 256 task slots) and 256 hosts
 (Poisson 96, 1024 slots) with each agent and times every ``act`` call
-(``time.perf_counter``, as ``agents.runner`` does). Writes
-``benchmarks/results/agent_speed.csv`` and ``.md``. ``measure()`` returns the
-rows for composition into ``splitplace bench speed``.
+(``time.perf_counter``, as ``agents.runner`` does). Writes ``agent_speed.csv``
+and ``.md`` into a new run directory ``runs/agent_speed-<timestamp>/``
+(``--out-dir`` to choose the folder, ``--update-committed`` to refresh the
+committed ``benchmarks/results/``). ``measure()`` returns the rows for
+composition into ``splitplace bench speed``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 from pathlib import Path
 from typing import Sequence
@@ -19,8 +20,10 @@ import numpy as np
 
 from agents.registry import TABLE1_AGENTS, env_kwargs_for
 from agents.runner import run_episode
+from benchmarks.experiment import check_agents, output_dir
 from benchmarks.jobs import limit_threads
-from benchmarks.paper import RESULTS_DIR
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
+from splitplace_env.outputs import resolve_output_dir
 
 #: Cluster sizes: hosts -> environment kwargs.
 SIZES = {
@@ -32,7 +35,6 @@ DEFAULT_AGENTS = TABLE1_AGENTS + ("random", "first-fit", "least-loaded")
 #: Intervals timed per size (the first intervals are lighter: the cluster fills up).
 DEFAULT_INTERVALS = {16: 40, 64: 20, 256: 10}
 TARGETS_MS = {("SplitPlace", 16): 20.0, ("SplitPlace", 256): 200.0}
-RESULTS = Path(RESULTS_DIR)
 
 
 def measure(agents: Sequence[str] = DEFAULT_AGENTS, sizes: Sequence[int] = (16, 64, 256),
@@ -59,8 +61,10 @@ def measure(agents: Sequence[str] = DEFAULT_AGENTS, sizes: Sequence[int] = (16, 
     return rows
 
 
-def write(rows: list[dict], out_dir: Path = RESULTS) -> tuple[Path, Path]:
-    """Writes the rows as CSV and as a Markdown table (agents x sizes)."""
+def write(rows: list[dict], out_dir: Path | None = None) -> tuple[Path, Path]:
+    """Writes the rows as CSV and as a Markdown table (agents x sizes) into ``out_dir``
+    (default: a new run directory)."""
+    out_dir = Path(out_dir) if out_dir is not None else resolve_output_dir("agent_speed")
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out_dir / "agent_speed.csv", out_dir / "agent_speed.md"
     with csv_path.open("w", newline="") as fh:
@@ -94,18 +98,25 @@ def _single_thread_blas() -> None:
     threadpool_limits(1)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Command line: measure and write the results; returns the exit code."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--agents", nargs="*", default=list(DEFAULT_AGENTS))
-    ap.add_argument("--sizes", nargs="*", type=int, default=[16, 64, 256])
-    ap.add_argument("--intervals", type=int, default=None, help="intervals timed at every size")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out-dir", type=Path, default=RESULTS)
+    ap = CommandParser(prog=prog or "python -m benchmarks.agent_speed", description=__doc__.splitlines()[0])
+    ap.add_argument("--agents", nargs="+", default=list(DEFAULT_AGENTS), help="agents to time")
+    ap.add_argument("--sizes", nargs="+", type=int_arg(), choices=sorted(SIZES), default=sorted(SIZES),
+                    help="cluster sizes (hosts)")
+    ap.add_argument("--intervals", type=int_arg(1), default=None,
+                    help=f"intervals timed at every size (default: {DEFAULT_INTERVALS})")
+    ap.add_argument("--seed", type=int_arg(0), default=0, help="episode seed")
+    add_output_arguments(ap, "benchmarks/results/")
     args = ap.parse_args(argv)
+    try:
+        check_agents(args.agents)
+    except ValueError as exc:
+        ap.error(f"--agents: {exc}")
+    out_dir = Path(output_dir(ap, args, "agent_speed"))
     iv = {n: args.intervals for n in args.sizes} if args.intervals else None
-    rows = measure(args.agents, args.sizes, iv, args.seed)
-    csv_path, md_path = write(rows, args.out_dir)
+    rows = measure(args.agents, list(dict.fromkeys(args.sizes)), iv, args.seed)
+    csv_path, md_path = write(rows, out_dir)
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")
     return 0

@@ -5,8 +5,9 @@ partition whose largest fragment fits the best host (``agents/baselines.py``); M
 compresses when the cluster's free RAM is short or the queue is long. For each id
 (default ``SplitPlace-v0`` and ``SplitPlace-AuthorsCode-v0``) and seed it plays
 both over full episodes and counts the split of every finished task, then prints
-and writes ``baseline_choices.md`` / ``.csv`` (``--out-dir``, default
-``benchmarks/results/``).
+and writes ``baseline_choices.md`` / ``.csv`` into a new run directory
+``runs/baseline_choices-<timestamp>/`` (``--out-dir`` to choose the folder,
+``--update-committed`` to refresh the committed ``benchmarks/results/``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Sequence
 import splitplace_env  # noqa: F401  (registers the ids)
 from agents.registry import env_kwargs_for
 from agents.runner import run_episode
-from benchmarks import paper
+from benchmarks.experiment import MAX_INTERVALS, MAX_SEEDS, check_env_id, output_dir
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
 
 AGENTS = ("Gillis", "MC")
 ENVS = ("SplitPlace-v0", "SplitPlace-AuthorsCode-v0")
@@ -36,13 +38,26 @@ def choices(env_id: str, agent: str, seeds: Sequence[int], n_intervals: int) -> 
     return counts
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.baseline_choices", description=__doc__.splitlines()[0])
+def build_parser(prog: str = "python -m benchmarks.baseline_choices") -> argparse.ArgumentParser:
+    """The command's parser."""
+    p = CommandParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--envs", nargs="+", default=list(ENVS), help="environment ids (default: both settings)")
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
-    p.add_argument("--intervals", type=int, default=100, help="intervals per episode (default: 100)")
-    p.add_argument("--out-dir", default=paper.RESULTS_DIR, help="output folder (default: benchmarks/results)")
-    args = p.parse_args(argv)
+    p.add_argument("--seeds", type=int_arg(1, MAX_SEEDS), default=5, help="seeds 0..N-1")
+    p.add_argument("--intervals", type=int_arg(1, MAX_INTERVALS), default=100, help="intervals per episode")
+    add_output_arguments(p, "benchmarks/results/")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Command line: count, print and write the choices; returns the exit code."""
+    parser = build_parser(prog or "python -m benchmarks.baseline_choices")
+    args = parser.parse_args(argv)
+    try:
+        for env_id in args.envs:
+            check_env_id(env_id, "--envs")
+    except ValueError as exc:
+        parser.error(str(exc))
+    out = Path(output_dir(parser, args, "baseline_choices"))
     rows = []
     for env_id in args.envs:
         for agent in AGENTS:
@@ -56,13 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines += [f"| {e} | {a} | {m} | {n} | {s:.3f} |" for e, a, m, n, s in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    out = Path(args.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "baseline_choices.md").write_text(text)
     with open(out / "baseline_choices.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["env", "agent", "split", "tasks", "share"])
         w.writerows(rows)
+    print(f"wrote {out / 'baseline_choices.md'} and {out / 'baseline_choices.csv'}")
     return 0
 
 

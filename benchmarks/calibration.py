@@ -27,9 +27,10 @@ It reports two tables:
    overlap. The env's split decision is a real trade-off when layer wins in some
    context and semantic in another.
 
-Writes ``calibration.md`` and ``calibration.csv`` into ``--out-dir`` (default
-``benchmarks/results/``; ``--quick`` writes ``calibration_quick.*``) and prints
-the tables.
+Writes ``calibration.md`` and ``calibration.csv`` into a new run directory
+``runs/calibration-<timestamp>/`` (``--out-dir`` to choose the folder,
+``--update-committed`` to refresh the committed ``benchmarks/results/``;
+``--quick`` writes ``calibration_quick.*``) and prints the tables.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ import gymnasium as gym
 import numpy as np
 
 import splitplace_env  # noqa: F401  (registers the ids)
-from benchmarks import paper
+from benchmarks.experiment import MAX_INTERVALS, MAX_SEEDS, file_name, output_dir
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import APPLICATIONS
-
-RESULTS_DIR = Path(paper.RESULTS_DIR)
+from splitplace_env.outputs import resolve_output_dir
 
 #: The environment ids measured by default.
 DEFAULT_ENVS = ("SplitPlace-v0", "SplitPlace-AuthorsCode-v0")
@@ -57,7 +58,8 @@ QUICK_SEEDS, QUICK_INTERVALS = 2, 30
 #: z of a two-sided 95% normal interval.
 Z95 = 1.959964
 
-#: The paper's figures (Table 1, GOBI placement; DESIGN.md section 3 ranges).
+#: The paper's figures (Table 1, GOBI placement) and the ranges around them that this
+#: emulator's calibration aims for (its own targets, not the paper's).
 PAPER = {
     "layer": {"model": "L+G", "response": 9.92, "response_range": (8.0, 11.0), "wait": 1.52,
               "sla_violation": 0.62, "accuracy": 0.9317},
@@ -399,7 +401,8 @@ def _table(results: dict[str, Any] | Sequence[dict[str, Any]]) -> str:
         f"{envs}; seeds {r0['seeds']} x {r0['intervals']} intervals, the same seeds for both modes (common random "
         "numbers). Every task split by the mode, least-loaded placement (most free RAM that fits, RAM committed "
         "within the interval tracked). Paper: Table 1 L+G and S+G (GOBI placement, smarter than least-loaded) "
-        "and the DESIGN.md section 3 ranges. Response and wait in intervals, over tasks finished within the "
+        "with the calibration's target ranges around them. Response and wait in intervals, over tasks finished "
+        "within the "
         "episode.",
         "",
         "## Response, wait and SLA violations beside the paper",
@@ -512,10 +515,11 @@ def csv_rows(results: dict[str, Any] | Sequence[dict[str, Any]]) -> list[dict[st
     return [{k: fmt(row.get(k, "")) for k in CSV_COLUMNS} for row in out]
 
 
-def write_results(results: dict[str, Any] | Sequence[dict[str, Any]], out_dir: Path | str = RESULTS_DIR,
+def write_results(results: dict[str, Any] | Sequence[dict[str, Any]], out_dir: Path | str | None = None,
                   name: str = "calibration") -> tuple[Path, Path]:
-    """Writes ``<name>.csv`` and ``<name>.md`` into ``out_dir``; returns their paths."""
-    out_dir = Path(out_dir)
+    """Writes ``<name>.csv`` and ``<name>.md`` into ``out_dir`` (default: a new run
+    directory, ``splitplace_env.outputs``); returns their paths."""
+    out_dir = Path(out_dir) if out_dir is not None else resolve_output_dir(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out_dir / f"{name}.csv", out_dir / f"{name}.md"
     with csv_path.open("w", newline="") as fh:
@@ -528,7 +532,7 @@ def write_results(results: dict[str, Any] | Sequence[dict[str, Any]], out_dir: P
 
 def build_parser(prog: str = "python -m benchmarks.calibration") -> argparse.ArgumentParser:
     """The calibration command's parser."""
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog=prog,
         description="Always-layer and always-semantic splitting (least-loaded placement, same seeds for both) "
                     "beside the paper's L+G and S+G response, wait and SLA violations, and per application and "
@@ -536,15 +540,15 @@ def build_parser(prog: str = "python -m benchmarks.calibration") -> argparse.Arg
                     "per-task reward: whether the split decision is a real trade-off.")
     p.add_argument("--envs", "--env", nargs="+", default=list(DEFAULT_ENVS), metavar="ID", dest="envs",
                    help=f"environment ids, each must be registered (default: {' '.join(DEFAULT_ENVS)})")
-    p.add_argument("--seeds", type=int, default=SEEDS, help=f"number of seeds (default: {SEEDS})")
-    p.add_argument("--seed-offset", type=int, default=0, help="first seed (default: 0)")
-    p.add_argument("--intervals", type=int, default=INTERVALS,
-                   help=f"scheduling intervals per episode (default: {INTERVALS})")
+    p.add_argument("--seeds", type=int_arg(1, MAX_SEEDS), default=SEEDS, help="number of seeds")
+    p.add_argument("--seed-offset", type=int_arg(0), default=0, help="first seed")
+    p.add_argument("--intervals", type=int_arg(1, MAX_INTERVALS), default=INTERVALS,
+                   help="scheduling intervals per episode")
     p.add_argument("--quick", action="store_true",
                    help=f"{QUICK_SEEDS} seeds x {QUICK_INTERVALS} intervals (unless given); writes calibration_quick.*")
-    p.add_argument("--out-dir", type=Path, default=RESULTS_DIR,
-                   help="output folder (default: benchmarks/results in the package)")
-    p.add_argument("--name", default=None, help="base name of the output files (default: calibration)")
+    add_output_arguments(p, "benchmarks/results/")
+    p.add_argument("--name", type=file_name, default=None,
+                   help="base name of the output files (default: calibration, or calibration_quick with --quick)")
     return p
 
 
@@ -558,21 +562,21 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """
     parser = build_parser(prog or "python -m benchmarks.calibration")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.intervals < 1:
-        parser.error("--seeds and --intervals must be at least 1")
     try:
         check_env_ids(args.envs)
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.error(f"--envs: {exc}")
     n_seeds = QUICK_SEEDS if args.quick and args.seeds == SEEDS else args.seeds
     intervals = QUICK_INTERVALS if args.quick and args.intervals == INTERVALS else args.intervals
     name = args.name or ("calibration_quick" if args.quick else "calibration")
     seeds = list(range(args.seed_offset, args.seed_offset + n_seeds))
+    out_dir = output_dir(parser, args, "calibration")
     results = measure_all(list(dict.fromkeys(args.envs)), seeds, intervals)
-    paths = write_results(results, args.out_dir, name)
+    paths = write_results(results, out_dir, name)
     print(_table(results))
     for path in paths:
         print(f"wrote {path}")
+    print(f"outputs in {out_dir}")
     return 0
 
 

@@ -14,7 +14,10 @@ gives a clear error instead of a traceback)::
     splitplace sumo-trace ...     SUMO mobility trace (splitplace_env.mobility_sumo)
 
 Arguments after the command go to that module's ``main(argv)``, so
-``splitplace bench table1 --help`` shows the Table 1 options.
+``splitplace bench table1 --help`` shows the Table 1 options. Every command
+writes into a new ``runs/<command>-<timestamp>/`` unless given an output path,
+and refreshes committed results or shipped data only with
+``--update-committed`` (``splitplace_env.outputs``).
 """
 
 from __future__ import annotations
@@ -94,7 +97,9 @@ def top_usage() -> str:
 
 def bench_usage() -> str:
     """Help text of ``splitplace bench``."""
-    return _usage(BENCH_COMMANDS, "splitplace bench", "Benchmarks (results under benchmarks/results/).")
+    return _usage(BENCH_COMMANDS, "splitplace bench",
+                  "Benchmarks (outputs in a new runs/<command>-<timestamp>/ unless --out-dir is given; "
+                  "--update-committed refreshes benchmarks/results/).")
 
 
 def _dispatch(table: dict[str, tuple[str, str]], name: str, argv: list[str], prog: str) -> int:

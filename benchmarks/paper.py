@@ -1,8 +1,10 @@
 """The paper's Table 1 and the metric descriptions the benchmarks report.
 
-Values are transcribed from Table 1 of the SplitPlace paper
-(``/work/shared/reference/splitplace-paper.md``). Units as published, with the
-notes from the authors' code (``original-code-facts.md`` section 4.2):
+Values are transcribed from Table 1 of the SplitPlace paper (S. Tuli, G. Casale,
+N. R. Jennings, "SplitPlace: AI Augmented Splitting and Placement of Large-Scale
+Neural Networks in Mobile Edge Environments", IEEE Transactions on Mobile
+Computing, 2022; arXiv:2205.10635). Units as published, with notes from the
+authors' code (https://github.com/imperial-qore/SplitPlace, its result grapher):
 
 * Energy: labelled "MW-hr" in the text (1.0867 for SplitPlace). The authors'
   grapher sums interval energies in J, divides by 1000 and labels the result
@@ -24,7 +26,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-#: Default output folder: ``benchmarks/results`` next to this package.
+#: The committed results: ``benchmarks/results`` next to this package. Commands write
+#: here only with ``--update-committed`` (``splitplace_env.outputs``).
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 

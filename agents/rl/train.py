@@ -6,7 +6,8 @@ Examples::
     python -m agents.rl.train ppo --env SplitPlace-small-v0 --tensorboard runs/tb
     python -m agents.rl.train dqn --env SplitPlace-PerDecision-v0 --env-kwargs '{"n_hosts": 4}'
 
-A run directory (``--out``) receives ``model.zip`` (final model), ``train.json``
+A run directory (``--out``; default a new ``runs/<algo>-<env>-s<seed>-<timestamp>/``)
+receives ``model.zip`` (final model), ``train.json``
 (algorithm, environment, seed, wall time, steps per second), ``best/`` (best
 evaluated model), ``eval/evaluations.npz``, ``checkpoints/`` and ``monitor/``
 (training-episode CSVs). ``agents.rl.policy.load_rl_agent`` loads ``model.zip``
@@ -23,6 +24,8 @@ import time
 from typing import Any, Sequence
 
 from agents.rl.algos import ALGOS, fit_defaults, get_spec
+from splitplace_env.cli_args import CommandParser, float_arg, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -37,33 +40,46 @@ def _json_arg(text: str) -> dict[str, Any]:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _net_arch_arg(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive layer sizes such as 256,256, got {text!r}")
+    return sizes
+
+
+def build_parser(prog: str = "python -m agents.rl.train") -> argparse.ArgumentParser:
     """The command-line parser of ``agents.rl.train``."""
-    p = argparse.ArgumentParser(prog="python -m agents.rl.train", description=__doc__.split("\n")[0])
+    p = CommandParser(prog=prog, description="Train a Stable-Baselines3 / sb3-contrib agent on a SplitPlace "
+                                              "environment and save its run directory.")
     p.add_argument("algo", help=f"one of {sorted(ALGOS)}")
     p.add_argument("--env", default=None, help="environment id (default: SplitPlace-v0; "
                    "SplitPlace-PerDecision-v0 for dqn)")
     p.add_argument("--env-kwargs", type=_json_arg, default={}, help="gym.make kwargs as JSON, e.g. '{\"n_hosts\": 4}'")
-    p.add_argument("--timesteps", type=int, default=100_000, help="environment steps to train for")
-    p.add_argument("--n-envs", type=int, default=1, help="parallel environments")
-    p.add_argument("--vec", choices=("dummy", "subproc"), default="dummy", help="vectorisation")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="run directory (default: runs/ALGO-ENV-sSEED)")
+    p.add_argument("--timesteps", type=int_arg(1), default=100_000, help="environment steps to train for")
+    p.add_argument("--n-envs", type=int_arg(1), default=1, help="parallel environments")
+    p.add_argument("--vec", choices=("native", "dummy", "subproc"), default="native",
+                   help="vectorisation: native = the batched vector env (one compiled call steps every env)")
+    p.add_argument("--seed", type=int_arg(0), default=0, help="seed of the model and the environments")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="run directory (default: a new runs/ALGO-ENV-sSEED-<timestamp>/)")
     p.add_argument("--tensorboard", default=None, metavar="DIR", help="TensorBoard log directory")
-    p.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N steps (0: never)")
-    p.add_argument("--eval-episodes", type=int, default=3)
-    p.add_argument("--checkpoint-freq", type=int, default=50_000, help="checkpoint every N steps (0: never)")
+    p.add_argument("--eval-freq", type=int_arg(0), default=10_000, help="evaluate every N steps (0: never)")
+    p.add_argument("--eval-episodes", type=int_arg(1), default=3, help="episodes per evaluation")
+    p.add_argument("--checkpoint-freq", type=int_arg(0), default=50_000, help="checkpoint every N steps (0: never)")
     p.add_argument("--hparams", type=_json_arg, default={}, help="algorithm kwargs as JSON, e.g. '{\"n_steps\": 128}'")
-    p.add_argument("--net-arch", default=None, help="hidden layer sizes, e.g. 256,256")
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after this much wall time")
+    p.add_argument("--net-arch", type=_net_arch_arg, default=None, help="hidden layer sizes, e.g. 256,256")
+    p.add_argument("--threads", type=int_arg(1), default=1, help="torch threads")
+    p.add_argument("--max-minutes", type=float_arg(0.0), default=None, help="stop after this much wall time")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--verbose", type=int, default=0)
+    p.add_argument("--verbose", type=int_arg(0, 2), default=0, help="SB3 verbosity (0, 1 or 2)")
     return p
 
 
 def train(algo: str, env_id: str | None = None, env_kwargs: dict | None = None, timesteps: int = 10_000,
-          n_envs: int = 1, vec: str = "dummy", seed: int = 0, out: str | None = None,
+          n_envs: int = 1, vec: str = "native", seed: int = 0, out: str | None = None,
           tensorboard: str | None = None, eval_freq: int = 10_000, eval_episodes: int = 3,
           checkpoint_freq: int = 50_000, hparams: dict | None = None, net_arch: Sequence[int] | None = None,
           threads: int = 1, progress: bool = False, verbose: int = 0,
@@ -81,8 +97,7 @@ def train(algo: str, env_id: str | None = None, env_kwargs: dict | None = None, 
     torch.set_num_threads(threads)
     spec = get_spec(algo)
     env_id = env_id or spec.default_env
-    out = out or os.path.join("runs", f"{spec.name}-{env_id}-s{seed}")
-    os.makedirs(out, exist_ok=True)
+    out = str(resolve_output_dir(f"{spec.name}-{env_id}-s{seed}", out, out_option="--out"))
     venv = make_vec_env(env_id, n_envs, vec, seed, env_kwargs, monitor_dir=os.path.join(out, "monitor"))
     _check_action_space(spec, venv.action_space, env_id)
     eval_env = make_vec_env(env_id, 1, "dummy", seed + 10_000, env_kwargs) if eval_freq > 0 else None
@@ -122,22 +137,55 @@ def _check_action_space(spec, space, env_id: str) -> None:
                          "(use --env SplitPlace-PerDecision-v0)")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _check_options(args: argparse.Namespace) -> str | None:
+    """The first problem with the options (env id, env kwargs, hyper-parameters), or None."""
+    import inspect
+
+    import gymnasium as gym
+
+    spec = get_spec(args.algo)
+    env_id = args.env or spec.default_env
+    if env_id not in gym.registry:
+        known = sorted(e for e in gym.registry if e.startswith("SplitPlace"))
+        return f"--env: unregistered environment id {env_id!r}; expected one of {', '.join(known)}"
+    try:
+        gym.make(env_id, **args.env_kwargs).close()
+    except (TypeError, ValueError) as exc:
+        return f"--env-kwargs: {env_id} does not accept {json.dumps(args.env_kwargs)}: {exc}"
+    accepted = set(inspect.signature(spec.cls().__init__).parameters) - {"self", "policy", "env"}
+    unknown = sorted(set(args.hparams) - accepted)
+    if unknown:
+        return f"--hparams: {spec.name} has no parameter(s) {', '.join(unknown)}"
+    return None
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Entry point of ``python -m agents.rl.train`` and ``splitplace train``; returns an exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser(prog or "python -m agents.rl.train")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         get_spec(args.algo)
-        net_arch = [int(x) for x in args.net_arch.split(",")] if args.net_arch else None
     except ValueError as exc:
         print(f"error: {exc}")
         return 2
+    import splitplace_env  # noqa: F401  (registers the ids the options name)
+
+    problem = _check_options(args)
+    if problem:
+        parser.error(problem)
+    if args.out is not None:
+        try:
+            resolve_output_dir("train", args.out, out_option="--out")
+        except OutputPathError as exc:
+            parser.error(str(exc))
     _, summary = train(args.algo, args.env, args.env_kwargs, args.timesteps, args.n_envs, args.vec, args.seed,
                        args.out, args.tensorboard, args.eval_freq, args.eval_episodes, args.checkpoint_freq,
-                       args.hparams, net_arch, args.threads, not args.no_progress, args.verbose,
+                       args.hparams, args.net_arch, args.threads, not args.no_progress, args.verbose,
                        args.max_minutes)
     print(f"{summary['algo']} on {summary['env_id']}: {summary['timesteps']} steps in {summary['wall_s']:.1f} s "
           f"({summary['steps_per_s']:.0f} steps/s) -> {summary['model']}")
+    print(f"outputs in {os.path.dirname(summary['model'])}")
     return 0
 
 

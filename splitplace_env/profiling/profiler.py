@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m splitplace_env.profiling.profiler [--out PATH] [--pi-factor F]
+    python -m splitplace_env.profiling.profiler [--out PATH | --update-committed] [--pi-factor F]
 
 For each application and split (layer, semantic, compressed) every fragment is run
 for real (``splitplace_env.nets.measure``): parameters, FLOPs (forward hooks),
@@ -10,14 +10,15 @@ activation sizes, per-sample latency on this machine on one core (median of
 repeats, batch of 1). Latency is scaled to a Raspberry Pi 4B core by
 ``PI_FACTOR`` (derivation below). The output has exactly the schema of
 ``splitplace_env/data/profiles.json`` (read by ``splitplace_env.core.profiles``),
-with ``header.method = "measured"``. By default it writes
-``splitplace_env/data/profiles_measured.json`` and never overwrites the shipped
-analytic ``profiles.json``. Method and numbers: ``data/PROFILES_MEASURED.md``.
+with ``header.method = "measured"``. By default it writes ``profiles_measured.json``
+into a new run directory ``runs/profile-<timestamp>/``; ``--out PATH`` chooses the
+file and ``--update-committed`` replaces the shipped
+``splitplace_env/data/profiles_measured.json``. The shipped analytic
+``profiles.json`` is never written. Method and numbers: ``data/PROFILES_MEASURED.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import platform
@@ -27,11 +28,13 @@ from typing import Any
 
 import torch
 
+from splitplace_env.cli_args import CommandParser, add_output_arguments, float_arg, int_arg
 from splitplace_env.core.architectures import APP_SHAPES
 from splitplace_env.core.profiles import load_profile_document, write_profiles
 from splitplace_env.nets.measure import FragmentMeasurement, measure_fragment, sgemm_gflops
 from splitplace_env.nets.models import SPLITS, build_model
 from splitplace_env.nets.train import ACCURACY_FILE, DEFAULT_OUT as DEFAULT_WEIGHTS
+from splitplace_env.outputs import OutputPathError, resolve_output_file
 
 log = logging.getLogger(__name__)
 
@@ -179,33 +182,41 @@ def build_document(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(DEFAULT_PROFILE_OUT),
-                        help="where to write the profile JSON (default: data/profiles_measured.json)")
-    parser.add_argument("--pi-factor", type=float, default=PI_FACTOR,
-                        help=f"host-to-Raspberry-Pi-4B latency factor (default {PI_FACTOR})")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help="timing repeats per fragment")
+    parser = CommandParser(prog=prog or COMMAND, description=__doc__.split("\n\n")[0])
+    add_output_arguments(parser, "splitplace_env/data/profiles_measured.json", option="--out",
+                         what="profile JSON to write")
+    parser.add_argument("--pi-factor", type=float_arg(0.0), default=PI_FACTOR,
+                        help="host-to-Raspberry-Pi-4B latency factor")
+    parser.add_argument("--repeats", type=int_arg(1), default=REPEATS, help="timing repeats per fragment")
     parser.add_argument("--weights-dir", default=str(DEFAULT_WEIGHTS), help="folder of accuracy.json")
-    parser.add_argument("--apps", nargs="+", default=list(APP_SHAPES), choices=list(APP_SHAPES))
+    parser.add_argument("--apps", nargs="+", default=list(APP_SHAPES), choices=list(APP_SHAPES),
+                        help="applications to profile")
     args = parser.parse_args(argv)
-    if args.pi_factor <= 0:
-        parser.error("--pi-factor must be positive")
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    if not Path(args.weights_dir).is_dir():
+        parser.error(f"--weights-dir {args.weights_dir}: no such folder")
+    shipped = (DATA_DIR / "profiles.json").resolve()
+    if args.out is not None and Path(args.out).resolve() == shipped:
+        parser.error(f"--out {args.out} is the shipped analytic profile, which this command never replaces; "
+                     "choose another file")
+    try:
+        out = resolve_output_file("profile", DEFAULT_PROFILE_OUT.name, args.out,
+                                  update_committed=args.update_committed, committed=DEFAULT_PROFILE_OUT)
+    except OutputPathError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # pi_ms_per_sample is single-core Pi time, so measure on one host core.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        doc = build_document(args.pi_factor, args.repeats, Path(args.weights_dir), apps=tuple(args.apps),
+        doc = build_document(args.pi_factor, args.repeats, Path(args.weights_dir), apps=tuple(dict.fromkeys(args.apps)),
                              argv=list(sys.argv[1:] if argv is None else argv))
     finally:
         torch.set_num_threads(threads)  # main() may run inside another process (tests)
-    write_profiles(doc, args.out)
+    write_profiles(doc, out)
     suggested = doc["header"]["host_sgemm_gflops"] / PI_SGEMM_GFLOPS
-    print(f"wrote {args.out}; pi factor {args.pi_factor} "
+    print(f"wrote {out}; pi factor {args.pi_factor} "
           f"(this host's sgemm suggests {suggested:.1f})")
     return 0
 
