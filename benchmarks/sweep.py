@@ -6,7 +6,10 @@ Backends:
 * default: a ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn``
   start method (``workers`` processes);
 * ``use_ray=True``: Ray tasks on a new local ``ray.init(address="local", num_cpus=workers)``, or on
-  the cluster at ``ray_address``. Ray is an optional extra, imported only here.
+  the cluster at ``ray_address``. Ray is an optional extra, imported only here. A cluster
+  address is checked first (``agents.rl.rllib.resolve_ray_address``): one where no cluster
+  answers, e.g. ``auto`` read from a stale ``ray_current_cluster``, fails within seconds
+  instead of ``ray.init`` retrying it for minutes.
 
 Every job is seeded by its own key, so all backends give the same rows; the
 rows are returned sorted by job key (scenario, agent, seed). Only wall-clock
@@ -25,6 +28,7 @@ import multiprocessing as mp
 import os
 from typing import Any, Iterable, Sequence
 
+from agents.rl.rllib import ray_address_argument, resolve_ray_address
 from benchmarks.jobs import Job, Runner, make_jobs, run_job
 from benchmarks.paper import RESULTS_DIR
 
@@ -110,6 +114,7 @@ def _run_ray(jobs: Sequence[Job], runner: Runner | None, workers: int, address: 
     started = False
     if not ray.is_initialized():
         if address:
+            address = resolve_ray_address(address)  # fails fast where no cluster answers
             try:
                 ray.init(address=address, log_to_driver=False)
             except ConnectionError as exc:
@@ -159,6 +164,11 @@ def run_sweep(jobs: Sequence[Job], *, runner: Runner | None = None, workers: int
     Returns:
         One row per job (see ``benchmarks.jobs.run_job``), sorted by
         (scenario, agent, seed).
+
+    Raises:
+        ValueError: on duplicate jobs or a malformed ``ray_address``.
+        ConnectionError: if no Ray cluster answers at ``ray_address``.
+        RuntimeError: if a job fails, Ray is missing, or joining the cluster fails.
     """
     jobs = list(jobs)
     keys = [j.key for j in jobs]
@@ -185,10 +195,11 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workers", type=int, default=None,
                        help="parallel worker processes / Ray CPUs (default: all available CPUs; 1 = in-process)")
     group.add_argument("--ray", action="store_true", help="run jobs as Ray tasks on a local ray.init(num_cpus=WORKERS)")
-    group.add_argument("--ray-address", default=None, metavar="ADDR",
-                       help="run jobs as Ray tasks on the Ray cluster at ADDR (implies --ray); a cluster "
-                            "with token authentication (ray start's default since Ray 2.59) needs "
-                            "RAY_AUTH_MODE=token and its token in this shell")
+    group.add_argument("--ray-address", default=None, metavar="ADDR", type=ray_address_argument,
+                       help="run jobs as Ray tasks on the Ray cluster at ADDR, HOST:PORT or auto (implies "
+                            "--ray; start one with `ray start --head`); a cluster with token authentication "
+                            "(ray start's default since Ray 2.59) needs RAY_AUTH_MODE=token and its token "
+                            "in this shell")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 

@@ -9,12 +9,22 @@ Provides:
   a per-decision view), so environment-wide contract tests cover new ids without
   edits;
 * small session-scoped helper fixtures (``tree_equal``, ``masked_action``) that
-  are safe to use inside ``@given`` tests.
+  are safe to use inside ``@given`` tests;
+* Ray hygiene: every Ray file the tests make lands in a private folder that is
+  removed afterwards (``RAY_TMPDIR`` for the whole session, a fresh one per test
+  with ``ray_tmpdir``), so no ``ray_current_cluster`` or ``session_latest`` is
+  left pointing at a cluster that has ended.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import gymnasium as gym
 import numpy as np
@@ -121,3 +131,66 @@ def _masked_action(env: gym.Env, rng: np.random.Generator, place_prob: float = 1
 def masked_action() -> Callable[..., np.ndarray]:
     """The sampler ``masked_action(env, rng, place_prob=1.0)`` (see ``_masked_action``)."""
     return _masked_action
+
+
+def _short_tmp_dir(prefix: str, parent: str | Path | None = None) -> Path:
+    """A new folder with a short path: Ray's socket paths below it must stay under 108 bytes."""
+    if parent is None and os.path.isdir("/tmp"):
+        parent = "/tmp"
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
+def _remove_tree(path: Path, timeout_s: float = 10.0) -> None:
+    """Removes ``path``, retrying while Ray processes that are shutting down still write below it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists() or time.monotonic() > deadline:
+            return
+        time.sleep(0.2)
+
+
+def _shutdown_ray() -> None:
+    """Disconnects this process from Ray (stopping a local cluster it started), if Ray was used."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ray_session_tmpdir() -> Iterator[Path]:
+    """Points ``RAY_TMPDIR`` of this test process, and of what it starts, at a private folder.
+
+    Ray keeps its sessions and the ``ray_current_cluster`` pointer (written by
+    ``ray start``, removed only by ``ray stop``) under ``$RAY_TMPDIR/ray``. The
+    folder is removed at the end of the session, so nothing the tests started is
+    left for a later ``ray.init(address="auto")`` to retry.
+    """
+    root = _short_tmp_dir("sp-ray-")
+    previous = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = str(root)
+    try:
+        yield root
+    finally:
+        _shutdown_ray()
+        if previous is None:
+            os.environ.pop("RAY_TMPDIR", None)
+        else:
+            os.environ["RAY_TMPDIR"] = previous
+        _remove_tree(root)
+
+
+@pytest.fixture
+def ray_tmpdir(ray_session_tmpdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh Ray temp root for one test (``RAY_TMPDIR``); Ray is shut down and it is removed afterwards.
+
+    Also unsets ``RAY_ADDRESS`` so the test decides which cluster it joins.
+    """
+    root = _short_tmp_dir("t", ray_session_tmpdir)
+    monkeypatch.setenv("RAY_TMPDIR", str(root))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    try:
+        yield root
+    finally:
+        _shutdown_ray()
+        _remove_tree(root)

@@ -29,7 +29,7 @@ def _equal(a, b):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")  # one Ray cluster at a time on the machine
-def test_ray_sweep_matches_local_sweep():
+def test_ray_sweep_matches_local_sweep(ray_tmpdir):
     ray = pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'splitplace-env[ray]')")
     jobs = make_jobs(["Gillis", "MC"], [0, 1], [SMALL], 5)
     local = sweep.run_sweep(jobs, workers=1)
@@ -67,6 +67,18 @@ def _wait_for_port(port: int, proc, timeout_s: float) -> None:
     raise TimeoutError(f"ray head did not listen on {port} within {timeout_s} s")
 
 
+def _wait_for_file(path, proc, timeout_s: float) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not path.is_file():
+        if proc.poll() is not None:
+            raise RuntimeError(f"ray head exited early: {proc.stdout.read()}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear within {timeout_s} s")
+        time.sleep(0.2)
+
+
 def _table1_rows(out_dir, *extra: str, env: dict | None = None) -> list[dict]:
     """Runs the Table 1 command on a tiny sweep; returns its run rows without wall-clock columns."""
     import csv
@@ -83,13 +95,21 @@ def _table1_rows(out_dir, *extra: str, env: dict | None = None) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")
-def test_ray_address_runs_on_a_separately_started_cluster(tmp_path):
+def test_ray_address_runs_on_a_separately_started_cluster(tmp_path, ray_tmpdir):
     """``--ray-address``: the Table 1 command runs its jobs on a cluster started apart with
-    ``ray start --head`` (token authentication on, Ray's default) and writes the local rows."""
+    ``ray start --head`` (token authentication on, Ray's default) and writes the local rows.
+
+    ``auto`` finds that cluster through the ``ray_current_cluster`` that ``ray start``
+    writes; once the cluster has ended without ``ray stop``, the pointer stays behind
+    (the trap ``ray.init(address="auto")`` retries for minutes) and ``auto`` fails at once.
+    """
     import os
     import subprocess
     import sys
+    import time
     from pathlib import Path
+
+    from agents.rl.rllib import ray_address_file, resolve_ray_address
 
     pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'splitplace-env[ray]')")
     ray_cli = Path(sys.executable).parent / "ray"
@@ -102,6 +122,9 @@ def test_ray_address_runs_on_a_separately_started_cluster(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         _wait_for_port(port, head, 120.0)
+        _wait_for_file(ray_address_file(), head, 60.0)  # written once the head is up
+        assert ray_address_file().is_relative_to(ray_tmpdir)
+        assert resolve_ray_address("auto").endswith(f":{port}")
         (tmp_path / "remote").mkdir()
         remote = _table1_rows(tmp_path / "remote", "--ray-address", f"127.0.0.1:{port}", env=env)
         assert head.poll() is None, "the cluster must outlive the sweep (the command only disconnects)"
@@ -112,6 +135,11 @@ def test_ray_address_runs_on_a_separately_started_cluster(tmp_path):
         except subprocess.TimeoutExpired:
             head.kill()
             head.wait()
+    assert ray_address_file().read_text().strip().endswith(f":{port}")  # left behind by the ended cluster
+    t0 = time.monotonic()
+    with pytest.raises(ConnectionError, match=r"ray start --head"):
+        resolve_ray_address("auto")
+    assert time.monotonic() - t0 < 10.0
     (tmp_path / "local").mkdir()
     local = _table1_rows(tmp_path / "local", "--workers", "1")
     assert len(local) == 4 and remote == local

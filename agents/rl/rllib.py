@@ -13,6 +13,12 @@ only when called.
   models take a flat ``Box``; the action stays ``MultiDiscrete`` (RLlib's
   multi-categorical head, no mask: masking in RLlib needs a custom RLModule).
 
+* ``resolve_ray_address`` finds the cluster an address such as ``"auto"`` means
+  and checks within seconds that it answers, so a dead address (a stale
+  ``ray_current_cluster`` left by a cluster that has ended) fails at once with
+  how to start one, instead of ``ray.init`` retrying it for minutes. The
+  sweeps' ``--ray-address`` uses it too.
+
 Example::
 
     python -m agents.rl.rllib --env SplitPlace-small-v0 --iterations 5 --runners 2
@@ -23,6 +29,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import gymnasium as gym
@@ -31,6 +42,84 @@ log = logging.getLogger(__name__)
 
 RLLIB_ENV_NAME = "SplitPlace-rllib"
 _STRIDE = 10_000  # seeds per runner: up to 10k vector envs per runner stay distinct
+
+
+#: A live cluster accepts a TCP connection at once; past this an address counts as dead.
+CONNECT_TIMEOUT_S = 3.0
+START_HINT = ("start one with `ray start --head` (then pass auto or the address it prints), "
+              "or drop the address to run on a local Ray of the command's own")
+
+
+def ray_address_file() -> Path:
+    """Where ``ray start`` records the address of the cluster it started (Ray's own rule).
+
+    ``$RAY_TMPDIR/ray/ray_current_cluster``, else ``$TMPDIR/ray/...`` on Linux, else
+    ``/tmp/ray/...``. ``ray stop`` removes it; a cluster that ends otherwise (its
+    ``ray start --block`` killed, the machine rebooted) leaves it behind.
+    """
+    if os.environ.get("RAY_TMPDIR"):
+        root = os.environ["RAY_TMPDIR"]
+    elif sys.platform.startswith("linux") and "TMPDIR" in os.environ:
+        root = os.environ["TMPDIR"]
+    elif sys.platform.startswith(("linux", "darwin")):
+        root = "/tmp"
+    else:
+        root = tempfile.gettempdir()
+    return Path(root) / "ray" / "ray_current_cluster"
+
+
+def resolve_ray_address(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str:
+    """The ``HOST:PORT`` of the Ray cluster ``address`` names, checked to answer.
+
+    Resolution follows ``ray.init``: a non-empty ``RAY_ADDRESS`` wins; ``"auto"``
+    reads ``ray_address_file()``. Unlike ``ray.init``, ``"auto"`` with no such file
+    does not fall back to joining any Ray process found on the machine (that may
+    be another user's local Ray). Ray Client addresses (``ray://``) are returned
+    unchanged.
+
+    Args:
+        address: ``"auto"``, ``HOST:PORT`` or ``ray://HOST:PORT``.
+        timeout_s: how long the TCP connection to the cluster may take.
+
+    Returns:
+        The address to hand to ``ray.init``.
+
+    Raises:
+        ValueError: if the address is not ``auto``, ``HOST:PORT`` or ``ray://...``.
+        ConnectionError: if no cluster is known or none answers there (within
+            ``timeout_s``); the message says how to start one.
+    """
+    source = "the address given"
+    if os.environ.get("RAY_ADDRESS"):
+        address, source = os.environ["RAY_ADDRESS"], "RAY_ADDRESS"
+    if address.startswith("ray://"):
+        return address
+    pointer = None
+    if address == "auto":
+        pointer = ray_address_file()
+        if not pointer.is_file():
+            raise ConnectionError(f"no Ray cluster to join: RAY_ADDRESS is unset and {pointer} does not exist; "
+                                  f"{START_HINT}")
+        address, source = pointer.read_text().strip(), str(pointer)
+    host, sep, port = address.rpartition(":")
+    if not (sep and host and port.isdigit()):
+        raise ValueError(f"Ray address {address!r} (from {source}) must be auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        stale = (f"; {pointer} is left from a cluster that has ended (`ray stop` removes it)"
+                 if pointer is not None else "")
+        raise ConnectionError(f"no Ray cluster answers at {address} (from {source}: {exc}){stale}; "
+                              f"{START_HINT}") from exc
+    return address
+
+
+def ray_address_argument(value: str) -> str:
+    """``argparse`` type of an address option: ``resolve_ray_address``, errors as usage errors (exit 2)."""
+    try:
+        return resolve_ray_address(value)
+    except (ValueError, ConnectionError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def derive_seed(seed: int, worker_index: int = 0, vector_index: int = 0) -> int:
@@ -113,13 +202,16 @@ def train_ppo(iterations: int = 2, address: str | None = None, **config_kwargs: 
         address: Ray cluster address ("auto" to join a running cluster; None:
             start a local Ray with the runners' CPUs).
         **config_kwargs: ``ppo_config`` arguments.
+
+    Raises:
+        ConnectionError: if ``address`` names no cluster that answers (see ``resolve_ray_address``).
     """
     import ray
 
     started = False
     if not ray.is_initialized():
         # address="local" starts a cluster of our own even where `ray start` left one running.
-        kw = ({"address": address} if address
+        kw = ({"address": resolve_ray_address(address)} if address
               else {"address": "local", "num_cpus": max(1, config_kwargs.get("runners", 0)) + 1})
         ray.init(include_dashboard=False, log_to_driver=False, **kw)
         started = True
@@ -156,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--envs-per-runner", type=int, default=1)
     p.add_argument("--train-batch-size", type=int, default=400)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--address", default=None, help='Ray cluster address, e.g. "auto"')
+    p.add_argument("--address", default=None, type=ray_address_argument,
+                   help='Ray cluster address, e.g. "auto" (a cluster started with `ray start --head`)')
     args = p.parse_args(argv)
     results = train_ppo(args.iterations, args.address, env_id=args.env, seed=args.seed, runners=args.runners,
                         envs_per_runner=args.envs_per_runner, train_batch_size=args.train_batch_size,
