@@ -66,10 +66,11 @@ class _RunCategorical:
         return self.logits.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> th.Tensor:
-        p_log_p = self.logits.exp() * self.logits
-        if self.masks is not None:  # masked choices contribute nothing
-            p_log_p = th.where(self.masks, p_log_p, 0.0)
-        return -p_log_p.sum(dim=-1)
+        # softmax, not exp(log-probs): exp of the masked -1e8 entries takes torch's slow
+        # path (several times the whole step); a masked choice has p = 0 exactly, so it
+        # adds nothing (each categorical has an allowed choice: the env always allows 0)
+        raw = self.raw if self.masks is None else th.where(self.masks, self.raw, MASKED_LOGIT)
+        return -(th.softmax(raw, dim=-1) * self.logits).sum(dim=-1)
 
     def sample(self) -> th.Tensor:
         u = th.rand_like(self.logits).clamp_(min=th.finfo(self.logits.dtype).tiny)
