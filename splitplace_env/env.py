@@ -135,6 +135,8 @@ class SplitPlaceEnv(gym.Env):
 
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if getattr(self, "_closed", False):
+            raise RuntimeError(self.engine.not_ready_reason)
         super().reset(seed=seed)
         if seed is None:  # draw an episode seed from the env's own generator
             seed = int(self.np_random.integers(2**63 - 1))
@@ -171,10 +173,19 @@ class SplitPlaceEnv(gym.Env):
             raise ValueError(f"out must be a C-contiguous bool array of shape ({size},)")
         return self.engine.action_masks(out)
 
+    def close(self) -> None:
+        """Releases nothing external; afterwards ``step``, ``reset`` and ``action_masks`` raise."""
+        self._closed = True
+        self.engine._seeded = False
+        self.engine.not_ready_reason = "the environment is closed; make a new one with gym.make"
+        super().close()
+
     def render(self):
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'.")
             return None
+        if not self.engine._seeded:
+            raise RuntimeError(self.engine.not_ready_reason.replace("step()", "render()"))
         from splitplace_env import render as _render
 
         if self.render_mode == "ansi":
@@ -195,9 +206,9 @@ class SplitPlaceEnv(gym.Env):
             if a.dtype.kind != "f":
                 raise ValueError(f"action must be an integer array, got dtype {a.dtype}")
             if np.isnan(a).any():
-                raise ValueError("action contains NaN; expected integers (see env.codec)")
+                raise ValueError("action contains NaN; expected integers (see env.unwrapped.codec)")
             if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
-                raise ValueError("action must hold finite integer values (see env.codec), "
+                raise ValueError("action must hold finite integer values (see env.unwrapped.codec), "
                                  f"got non-integral or out-of-range floats of dtype {a.dtype}")
         return np.ascontiguousarray(a, dtype=np.int64)
 

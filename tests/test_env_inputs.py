@@ -286,3 +286,23 @@ def test_arrivals_beyond_slots_queue_and_are_never_dropped(masked_action) -> Non
     admitted = set(range(info["arrived_total"] - info["backlog"]))
     assert active.isdisjoint(finished)
     assert active | set(finished) == admitted, "admitted tasks are neither active nor finished"
+
+
+def test_lifecycle_errors_before_reset_and_after_close():
+    from splitplace_env.env import SplitPlaceEnv
+
+    env = SplitPlaceEnv(render_mode="ansi", n_hosts=4, max_tasks=4)
+    with pytest.raises(RuntimeError, match=r"reset\(\) before action_masks"):
+        env.action_masks()
+    with pytest.raises(RuntimeError, match=r"reset\(\) before render"):
+        env.render()
+    with pytest.raises(RuntimeError, match=r"reset\(\) before step"):
+        env.step(env.action_space.sample())
+    env.reset(seed=0)
+    env.step(np.zeros(env.action_space.shape, dtype=np.int64))
+    assert env.action_masks().shape == (env.engine.mask_size,)
+    env.close()
+    for call in (lambda: env.step(np.zeros(env.action_space.shape, dtype=np.int64)), env.action_masks,
+                 env.render, lambda: env.reset(seed=1)):
+        with pytest.raises(RuntimeError, match="closed"):
+            call()

@@ -197,6 +197,8 @@ class EdgeEngine:
         for name, values in tables.items():
             getattr(self, _BLOCK_ATTR[name])[...] = values
         self._seeded = False
+        #: Why the engine cannot step (before the first reset, or once its env is closed).
+        self.not_ready_reason = "call reset() before step()"
 
     @property
     def mask_size(self) -> int:
@@ -303,7 +305,7 @@ class EdgeEngine:
         (four fresh float32 arrays) is ``self.obs``, the tasks that finished
         ``self.finished``; returns the interval's ``layout.STATS`` as a list."""
         if not self._seeded:
-            raise RuntimeError("call reset() before step()")
+            raise RuntimeError(self.not_ready_reason)
         self._make_room()
         self._host_out = host_out = self._host_log.next()
         fin, pend = self._fin_log, self._pend_log
@@ -349,6 +351,8 @@ class EdgeEngine:
     # ------------------------------------------------------------------ views
     def action_masks(self, out: np.ndarray) -> np.ndarray:
         """Fills ``out`` (bool, ``mask_size``) with the factored action mask (``core/masks.py``)."""
+        if not self._seeded:
+            raise RuntimeError(self.not_ready_reason.replace("step()", "action_masks()"))
         action_masks(out, self.params, self._split_i, self._split_f, self._host_spec, self._host_state,
                      self._task_b, self._task_i, self._frag_i, self._frag_f)
         return out
