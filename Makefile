@@ -15,8 +15,10 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch is bounded (<2.14) in setup.cfg so pip takes the CPU build on disk.
 	$(PY) -m pip install --quiet -e ".[all]"
-	# Compile the numba kernels once (about 10 s); later processes load them from the cache.
+	# Compile the numba kernels once, single and batched (the native vector env's, about 30 s);
+	# later processes, test workers included, load them from the cache.
 	$(PY) -c "import gymnasium as gym, splitplace_env; e = gym.make('SplitPlace-v0'); e.reset(seed=0); e.step(e.action_space.sample())"
+	$(PY) -c "import gymnasium as gym, splitplace_env; v = gym.make_vec('SplitPlace-v0', num_envs=2); v.reset(seed=0); v.step(v.action_space.sample())"
 	touch $(STAMP)
 
 setup: $(STAMP)
