@@ -29,8 +29,8 @@ def default_agents() -> list[str]:
 
 
 def agent_list(extra: Sequence[str] | None, only: Sequence[str] | None) -> list[str]:
-    """``only`` if given, else the default agents plus ``extra`` (deduplicated, in order)."""
-    names = list(only) if only else default_agents() + list(extra or [])
+    """``only`` (if given, else the default agents) plus ``extra``, deduplicated, in order."""
+    names = (list(only) if only else default_agents()) + list(extra or [])
     return list(dict.fromkeys(names))
 
 
@@ -139,7 +139,7 @@ def check_sweep_options(args: argparse.Namespace) -> None:
     """Raises ``ValueError`` on a bad ``--workers`` or on ``--ray`` without Ray installed."""
     import importlib.util
 
-    if args.workers is not None and args.workers < 1:
+    if args.workers is not None and args.workers < 1:  # sweep_from_args callers parse with type=int
         raise ValueError(f"--workers: expected an integer >= 1, got {args.workers}")
     if (args.ray or args.ray_address) and importlib.util.find_spec("ray") is None:
         raise ValueError(f"{'--ray-address' if args.ray_address else '--ray'} needs Ray: "
@@ -156,10 +156,11 @@ def output_dir(parser: argparse.ArgumentParser, args: argparse.Namespace, comman
 
 
 def file_name(text: str) -> str:
-    """``--name``: a plain base name for the output files (no folders, no leading dot)."""
-    if not text or text.startswith(".") or any(not (c.isalnum() or c in "-_.") for c in text):
-        raise argparse.ArgumentTypeError(f"expected a file base name of letters, digits, '-', '_' or '.' "
-                                         f"(not starting with '.'), got {text!r}")
+    """``--name``: a plain base name for the output files (no folders, no leading dot or dash)."""
+    if (not 0 < len(text) <= 100 or text[0] in ".-"
+            or any(not (c.isalnum() or c in "-_.") for c in text)):
+        raise argparse.ArgumentTypeError(f"expected a file base name of 1-100 letters, digits, '-', '_' or '.' "
+                                         f"(not starting with '.' or '-'), got {text!r}")
     return text
 
 
@@ -169,7 +170,7 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, d: RunDefaults) ->
                         help="extra agents to run beside the Table 1 agents (registry names or rl:PATH "
                              "for a saved RL model)")
     parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
-                        help="run exactly these agents instead of the Table 1 set")
+                        help="run these agents instead of the Table 1 set (--agents adds to them)")
     parser.add_argument("--seeds", type=int_arg(1, MAX_SEEDS), default=d.seeds, help="number of seeds")
     parser.add_argument("--seed-offset", type=int_arg(0), default=0, help="first seed")
     parser.add_argument("--intervals", type=int_arg(1, MAX_INTERVALS), default=d.intervals,
@@ -184,6 +185,9 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, d: RunDefaults) ->
     parser.add_argument("--n-boot", type=int_arg(1, MAX_BOOT), default=2000, help="bootstrap replicates")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG figure")
     add_sweep_arguments(parser)
+    # benchmarks.sweep declares --workers with type=int, which takes "1_0" and "0"; hold it to
+    # the same integer rule as the other counts (until sweep.py does so itself).
+    parser._option_string_actions["--workers"].type = int_arg(1)
 
 
 def print_files(result: "ExperimentResult") -> None:
