@@ -267,3 +267,30 @@ def test_paper_hosts() -> None:
     assert hosts.mobile.sum() == 8 and hosts.mobile[:8].any() and hosts.mobile[8:].any()
     assert np.all(hosts.ram_mb[8:] > hosts.ram_mb[:8])
     assert np.all(hosts.ram_mb < hosts.ram_type * 1024)
+
+
+def test_observation_arrays_are_reused_only_when_nobody_holds_them():
+    import gymnasium as gym
+
+    env = gym.make("SplitPlace-small-v0")
+    obs, _ = env.reset(seed=0)
+    zero = np.zeros(env.action_space.shape, dtype=np.int64)
+    kept = [env.step(zero)[0] for _ in range(3)]  # a list keeps every observation
+    snapshot = [{k: v.copy() for k, v in o.items()} for o in kept]
+    view = kept[1]["fragments"][2]  # a view alone keeps its array alive too
+    del kept[1]
+    for _ in range(6):
+        env.step(zero)
+    for o, s in zip(kept, snapshot[::2]):
+        for k in o:
+            np.testing.assert_array_equal(o[k], s[k])
+    np.testing.assert_array_equal(view, snapshot[1]["fragments"][2])
+    # a loop that drops each observation writes into the same two sets of arrays
+    del kept, view, obs
+    engine = env.unwrapped.engine
+    for _ in range(2):
+        env.step(zero)
+    slots = [tuple(map(id, arrays)) for arrays in engine._obs_slots]  # alive: the slots hold them
+    for _ in range(6):
+        env.step(zero)
+    assert [tuple(map(id, arrays)) for arrays in engine._obs_slots] == slots

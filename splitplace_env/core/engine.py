@@ -47,6 +47,7 @@ The engine has no Gym in it; ``splitplace_env.env`` is the thin shell around it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -224,7 +225,9 @@ class EdgeEngine:
         kernels.first_arrivals(self._arena_f, self._arena_i, self._table, self._rng_state)
         self._after_step()  # the Python mirrors of the counters
         self._make_room()
-        h, tk, f, g = (np.empty(self.obs_shapes[k], np.float32) for k in ("hosts", "tasks", "fragments", "globals"))
+        self._obs_slots = [None, None]  # two observations' arrays, reused when nobody holds them
+        self._obs_slot = 0
+        h, tk, f, g = self._observation_arrays()
         kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, self._host_out,
                       self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats, self.idle_energy_j,
                       h, tk, f, g)
@@ -302,22 +305,39 @@ class EdgeEngine:
     def step_flat(self, action: np.ndarray) -> list:
         """Runs one interval with a flat, C-contiguous int64 action (T split entries,
         then 5T host entries: 0 = leave as is, h + 1 = host h). The next observation
-        (four fresh float32 arrays) is ``self.obs``, the tasks that finished
-        ``self.finished``; returns the interval's ``layout.STATS`` as a list."""
+        (four float32 arrays no one else holds: ``_observation_arrays``) is
+        ``self.obs``, the tasks that finished ``self.finished``; returns the
+        interval's ``layout.STATS`` as a list."""
         if not self._seeded:
             raise RuntimeError(self.not_ready_reason)
         self._make_room()
         self._host_out = host_out = self._host_log.next()
         fin, pend = self._fin_log, self._pend_log
-        h, tk, f, g = kernels.step(action, self._arena_f, self._arena_i, self._table, self._task_b,
-                                   self._rng_state, host_out, self._ring_i, self._ring_f, fin.ints, fin.floats,
-                                   pend.ints, pend.floats)
+        h, tk, f, g = self._observation_arrays()
+        kernels.step(action, self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host_out,
+                     self._ring_i, self._ring_f, fin.ints, fin.floats, pend.ints, pend.floats, h, tk, f, g)
         self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
         self._after_step()
         stats = self.stats.tolist()
         if self.accuracy_fn is not None and stats[4]:
             self._measure_accuracy(stats)
         return stats
+
+    def _observation_arrays(self) -> tuple[np.ndarray, ...]:
+        """Arrays for the next observation: those of the observation before last if
+        nothing but this engine refers to them any more (the caller still holds the
+        last one while it steps), else fresh ones. So an observation that anyone
+        keeps (a replay buffer, a list, a view of one of its arrays) is never
+        written again, and a loop that drops them allocates nothing per step.
+        ``sys.getrefcount`` of an array held only by the slot's tuple is 2 (the
+        tuple and the call's argument)."""
+        self._obs_slot ^= 1
+        arrays = self._obs_slots[self._obs_slot]
+        # (indexing, not iterating: a loop variable would add a reference of its own)
+        if arrays is None or any(sys.getrefcount(arrays[i]) != 2 for i in range(len(_OBS_KEYS))):
+            arrays = tuple(np.empty(self.obs_shapes[k], np.float32) for k in _OBS_KEYS)
+            self._obs_slots[self._obs_slot] = arrays
+        return arrays
 
     def step(self, splits: np.ndarray, hosts: np.ndarray) -> StepResult:
         """Runs one interval (``step_flat``) from separate split and host entries.
@@ -414,6 +434,8 @@ class EdgeEngine:
             self._bind_state()
 
 
+#: Observation keys in the order the kernels write them.
+_OBS_KEYS = ("hosts", "tasks", "fragments", "globals")
 #: Engine attribute of each arena block.
 _BLOCK_ATTR = {"params": "params", "split_f": "_split_f", "host_spec": "_host_spec", "trace": "_trace",
                "wl_f": "_wl_f", "power": "_power", "host_state": "_host_state", "task_f": "_task_f", "frag_f": "_frag_f",

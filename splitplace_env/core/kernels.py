@@ -486,14 +486,14 @@ def observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_fra
 
 @kernel
 def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
-         pend_f):
-    """One interval (``interval``) and the observation of the next, in one call;
-    returns the four fresh observation arrays."""
+         pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals):
+    """One interval (``interval``) and the observation of the next, written into
+    the four observation arrays, in one call. (The arrays come from the caller:
+    returning arrays allocated here costs more than the rest of the call's
+    overhead.)"""
     blocks = unpack(arena_f, arena_i, table)
     energy = interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f)
-    obs = observation.new_observation(host_out.shape[1], task_b.shape[1], int(blocks[0][P_NSPLITS]))
-    observe_into(blocks, task_b, host_out, energy, obs[0], obs[1], obs[2], obs[3])
-    return obs
+    observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_frags, obs_globals)
 
 
 @kernel

@@ -36,13 +36,6 @@ def _unit(x):
 
 
 @kernel
-def new_observation(n_hosts, n_tasks, n_splits):
-    """Fresh (uninitialised) float32 arrays: hosts, tasks, fragments, globals."""
-    return (np.empty((n_hosts, N_HOST), np.float32), np.empty((n_tasks, N_TASK_BASE + n_splits), np.float32),
-            np.empty((n_tasks * 5, N_FRAGMENT), np.float32), np.empty(N_GLOBAL, np.float32))
-
-
-@kernel
 def observe(counters, params, last_energy_j, split_i, host_spec, host_state, host_out, task_b, task_i, task_f,
             frag_i, frag_f, n_on, obs_hosts, obs_tasks, obs_frags, obs_globals):
     """Writes the observation of the engine's state into the four arrays, and the
