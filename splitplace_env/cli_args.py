@@ -112,5 +112,5 @@ def add_output_arguments(parser: argparse.ArgumentParser, committed: str, *, opt
     group = parser.add_mutually_exclusive_group()
     group.add_argument(option, default=None, metavar="PATH", help=f"{what} (default: {default})")
     group.add_argument("--update-committed", action="store_true",
-                       help=f"write the committed {committed} instead (refreshes shipped files; only from a "
-                            "source checkout)")
+                       help=f"write the committed {committed} instead (refreshes shipped files; refused "
+                            "inside site-packages)")
