@@ -92,7 +92,8 @@ def vector_rates(num_envs: Sequence[int], env_id: str = "SplitPlace-v0", steps: 
 
 
 def _ppo_rate(build: Callable[[], object], timesteps: int) -> float:
-    """Steps per second of ``learn(timesteps)`` after a one-rollout warm-up."""
+    """Steps per second of ``learn(timesteps)`` after a one-rollout warm-up
+    (``timesteps``: a multiple of a rollout, ``n_steps`` x envs)."""
     model = build()
     model.learn(PPO_KW["n_steps"] * model.n_envs)
     t0 = time.perf_counter()
@@ -102,8 +103,10 @@ def _ppo_rate(build: Callable[[], object], timesteps: int) -> float:
     return rate
 
 
-def ppo_rates(timesteps: int = 1024, repeats: int = 3, n_envs_train: int = 4, seed: int = 0) -> list[dict]:
-    """PPO rates of the plain script and of ``splitplace train``'s env, each beside CartPole PPO."""
+def ppo_rates(timesteps: int = 1024, repeats: int = 3, n_envs_train: int = 4, seed: int = 0,
+              stock_timesteps: int = 256) -> list[dict]:
+    """PPO rates of the plain script and of ``splitplace train``'s env, each beside CartPole PPO
+    (and one short run of the stock ``MultiInputPolicy``, ``stock_timesteps`` timed steps)."""
     import gymnasium as gym
     import torch
     from sb3_contrib import MaskablePPO
@@ -125,13 +128,17 @@ def ppo_rates(timesteps: int = 1024, repeats: int = 3, n_envs_train: int = 4, se
         ("splitplace train: PPO, native vector env", n_envs_train):
             lambda: PPO(GroupedMultiInputPolicy, make_vec_env("SplitPlace-v0", n_envs_train, "native", seed), **kw),
     }
+    # SB3's stock policy, for the record: one Categorical per action entry (slow: one short run)
+    stock = ("plain script: PPO + stock MultiInputPolicy", 1)
+    cases[stock] = lambda: PPO("MultiInputPolicy", gym.make("SplitPlace-v0"), **kw)
     rows = []
     for (name, n), build in cases.items():
         sp, cp = [], []
-        for _ in range(repeats):  # alternate, so that load drifts hit both
+        steps, runs = (stock_timesteps, 1) if (name, n) == stock else (timesteps, repeats)
+        for _ in range(runs):  # alternate, so that load drifts hit both
             cp.append(_ppo_rate(lambda: PPO("MlpPolicy", make_vec_env("CartPole-v1", n, "dummy", seed), **kw),
                                 timesteps))
-            sp.append(_ppo_rate(build, timesteps))
+            sp.append(_ppo_rate(build, steps))
         sp_a, cp_a = np.array(sp), np.array(cp)
         rows.append({"case": name, "n_envs": n, "splitplace_steps_per_s": float(np.median(sp_a)),
                      "cartpole_steps_per_s": float(np.median(cp_a)),
