@@ -1,7 +1,7 @@
 """Environment speed: SplitPlace-v0 step cost in CartPole-v1 steps, and scaling with the cluster size.
 
-Run ``python -m benchmarks.env_speed`` (``--quick`` for a short run, ``--out-dir`` to
-write elsewhere than ``benchmarks/results``). Two measurements:
+Run ``python -m benchmarks.env_speed`` (``--quick`` for a short run; output into a new
+run directory, ``--out-dir``, or ``benchmarks/results`` with ``--update-committed``). Two measurements:
 
 1. **Against CartPole.** ``SplitPlace-v0`` and ``CartPole-v1``, both through
    ``gym.make`` with the default wrappers, are stepped in one process in
@@ -486,7 +486,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
     """
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from splitplace_env.outputs import OutputPathError, resolve_output_dir
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.env_speed", description=__doc__.splitlines()[0])
     p.add_argument("--blocks", type=int, default=20, help="interleaved block pairs (default 20)")
     p.add_argument("--steps", type=int, default=500, help="steps per block and env (default 500)")
     p.add_argument("--warmup", type=int, default=200, help="untimed steps per env before the blocks (default 200)")
@@ -498,14 +500,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--env-id", default="SplitPlace-v0")
     p.add_argument("--quick", action="store_true",
                    help="short run: 4 blocks x 250 steps, warm-up 50; all four sizes with 5 + 10 steps")
-    p.add_argument("--out-dir", type=Path, default=RESULTS_DIR,
-                   help="folder for env_speed.csv and env_speed.md (default benchmarks/results)")
+    p.add_argument("--out-dir", type=Path, default=None,
+                   help="folder for env_speed.csv and env_speed.md (default: a new runs/env-speed-* folder)")
+    p.add_argument("--update-committed", action="store_true", help=f"write the committed {RESULTS_DIR}/")
     args = p.parse_args(argv)
+    try:
+        out_dir = resolve_output_dir("env-speed", args.out_dir, update_committed=args.update_committed,
+                                     committed=RESULTS_DIR)
+    except OutputPathError as exc:
+        p.error(str(exc))
     if args.quick:
         args.blocks, args.steps, args.warmup, args.scale_warmup, args.scale_steps = 4, 250, 50, 5, 10
     result = measure(args.blocks, args.steps, args.hosts, args.scale_warmup, args.scale_steps, args.seed,
                      args.env_id, args.warmup)
-    csv_path, md_path = write_results(result, args.out_dir)
+    csv_path, md_path = write_results(result, out_dir)
     print(_table(result))
     print(f"wrote {csv_path}\nwrote {md_path}")
     return 0

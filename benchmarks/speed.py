@@ -11,7 +11,8 @@ process so the ratios cancel the machine's drift:
 3. PPO training steps/s with 1, 2 and 4 environments
    (``agents.rl.speed.ppo_steps_per_second``).
 
-Writes ``speed.csv`` and ``speed.md`` under ``benchmarks/results/``.
+Writes ``speed.csv`` and ``speed.md`` into a new run directory, ``--out-dir``, or
+``benchmarks/results/`` with ``--update-committed``.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentP
     parser.add_argument("--no-ppo", action="store_true", help="skip the PPO throughput part")
     parser.add_argument("--quick", action="store_true",
                         help="3 blocks of 100 steps, 10 intervals per agent, 1024 PPO steps")
-    parser.add_argument("--out-dir", default=RESULTS_DIR, help="output folder (default: benchmarks/results)")
+    parser.add_argument("--out-dir", default=None, help="output folder (default: a new runs/speed-* folder)")
+    parser.add_argument("--update-committed", action="store_true", help=f"write the committed {RESULTS_DIR}/")
     parser.add_argument("--no-progress", action="store_true",
                         help="accepted like the other bench commands; this one shows no progress bars")
     return parser
@@ -132,7 +134,15 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point: prints the report and writes speed.csv / speed.md."""
     from benchmarks.experiment import default_agents
 
-    args = build_parser(prog or "python -m benchmarks.speed").parse_args(argv)
+    from splitplace_env.outputs import OutputPathError, resolve_output_dir
+
+    parser = build_parser(prog or "python -m benchmarks.speed")
+    args = parser.parse_args(argv)
+    try:
+        out_dir = str(resolve_output_dir("speed", args.out_dir, update_committed=args.update_committed,
+                                         committed=RESULTS_DIR))
+    except OutputPathError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.quick:
         args.blocks, args.block_steps, args.agent_intervals, args.ppo_steps = 3, 100, 10, 1024
@@ -146,8 +156,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
                 "blocks": args.blocks, "block steps": args.block_steps, "agent intervals": args.agent_intervals,
                 "wall time": f"{time.perf_counter() - start:.1f} s"}
     text = speed_markdown(result, settings)
-    csv_path = os.path.join(args.out_dir, "speed.csv")
-    md_path = os.path.join(args.out_dir, "speed.md")
+    csv_path = os.path.join(out_dir, "speed.csv")
+    md_path = os.path.join(out_dir, "speed.md")
     report.write_csv(_flat_rows(result), csv_path, ("section", "name", "metric", "value"))
     report.write_text(text, md_path)
     print(text)
