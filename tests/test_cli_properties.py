@@ -216,7 +216,8 @@ def test_env_and_name_are_taken_as_given_or_refused(recorders, capsys, env: str,
     else:
         lines = err.strip().splitlines()
         assert outcome == 2 and len(lines) == 1, (env, name, err)
-        assert ("--name" if not name_ok else "--env") in lines[0], lines[0]
+        wrong = [opt for opt, ok in (("--env", env_ok), ("--name", name_ok)) if not ok]
+        assert any(opt in lines[0] for opt in wrong), (wrong, lines[0])  # both wrong: either may come first
 
 
 def _standin(job) -> dict:
