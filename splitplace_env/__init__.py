@@ -19,7 +19,7 @@ from __future__ import annotations
 from gymnasium.envs.registration import register, registry
 
 from splitplace_env.codec import ActionCodec
-from splitplace_env.config import PRESETS, SPLIT_MODES, SplitPlaceConfig, preset
+from splitplace_env.config import SPLIT_MODES, SplitPlaceConfig, preset
 from splitplace_env.env import SplitPlaceEnv
 from splitplace_env.wrappers import MaskObservation
 
@@ -47,10 +47,10 @@ def _register_all() -> None:
     for env_id, name in ENV_IDS.items():
         if env_id in registry:
             continue
-        kwargs = dict(PRESETS[name])
-        steps = kwargs.pop("max_episode_steps", SplitPlaceConfig.max_episode_steps)
+        # The id passes its preset's name, not its fields, so the env can tell them from
+        # the user's (``SplitPlaceConfig.resolve``: preset, then config=, then fields).
         register(id=env_id, entry_point=ENTRY_POINT, vector_entry_point=VECTOR_ENTRY_POINT,
-                 max_episode_steps=steps, kwargs={**kwargs, "max_episode_steps": steps})
+                 max_episode_steps=preset(name).max_episode_steps, kwargs={"preset": name})
     if "SplitPlace-PerDecision-v0" not in registry:  # one decision per step: splitplace_env.sequential
         register(id="SplitPlace-PerDecision-v0", entry_point="splitplace_env.sequential:PerDecisionEnv")
 

@@ -1,18 +1,26 @@
 """Typed, validated, frozen configuration of SplitPlace-v0 and its presets.
 
 Every field has a documented default taken from the paper (``shared/reference``) or,
-where the paper is silent, from the authors' code. ``SplitPlaceConfig.from_kwargs``
-is what ``gym.make(id, **kwargs)`` goes through: unknown keys and out-of-range
-values raise a ``ValueError`` that names the field and what it accepts.
+where the paper is silent, from the authors' code. ``SplitPlaceConfig.resolve`` is
+what ``gym.make(id, **kwargs)`` and ``gym.make_vec`` go through (preset, then
+``config=``, then field keywords): unknown keys, values of the wrong kind and
+out-of-range values raise a ``ValueError`` that names the field and what it accepts.
+Numpy scalars and 1-d arrays are accepted wherever Python numbers and tuples are.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from pathlib import Path
+import numbers
+import os
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any, Mapping
+
+import numpy as np
 
 APPLICATIONS: tuple[str, ...] = ("MNIST", "FashionMNIST", "CIFAR100")
 
@@ -57,11 +65,12 @@ class SplitPlaceConfig:
         host_power: host model of each type (``HOST_MODELS``; ``core.cluster``:
             power table, visible RAM and disk), a name or one per type.
         mobile_fraction: share of hosts that move (the rest are wired, fixed).
-        interval_s: length of one scheduling interval in seconds (paper: 300).
+        interval_s: length of one scheduling interval in seconds (paper: 300; at most 3600).
         max_episode_steps: intervals per episode (paper: 100).
         arrival_rate: mean new tasks per interval, Poisson (paper: lambda = 6).
         applications: application names in the workload.
-        app_weights: sampling weights of ``applications`` (uniform in the paper).
+        app_weights: sampling weights of ``applications`` (uniform in the paper);
+            () = uniform, stored as one 1.0 per application.
         split_modes: the split choices of the action (paper: layer, semantic).
         max_tasks: task slots shown in the observation; further arrivals queue.
         alpha, beta: weights of energy and response time in Eq. 8 (paper: 0.5).
@@ -113,7 +122,7 @@ class SplitPlaceConfig:
     max_episode_steps: int = 100
     arrival_rate: float = 6.0
     applications: tuple[str, ...] = APPLICATIONS
-    app_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    app_weights: tuple[float, ...] = ()
     split_modes: tuple[str, ...] = ("layer", "semantic")
     max_tasks: int = 64
     alpha: float = 0.5
@@ -145,104 +154,126 @@ class SplitPlaceConfig:
 
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
-        _check_int(self, "n_hosts", 1, 4096)
-        _check_int(self, "max_episode_steps", 1, 10**7)
-        _check_int(self, "max_tasks", 1, 8192)
-        _check_int(self, "min_sla", 1, 1000)
-        _check_per_type(self, "host_cores", int, 1, 256)
-        _check_per_type(self, "host_speed", float, 1e-3, 1e3)
-        _check_int(self, "max_containers", 0, 10**6)
-        _check_float(self, "swap_mb", 0.0, 1e7)
-        _check_float(self, "placeholder_mb", 0.0, 1e6)
-        _check_float(self, "arrival_std", 0.0, 1e4)
-        for name, allowed in (("memory_model", MEMORY_MODELS), ("arrival_process", ARRIVAL_PROCESSES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        power = self.host_power if isinstance(self.host_power, tuple) else (self.host_power,)
-        if isinstance(self.host_power, list):
-            object.__setattr__(self, "host_power", tuple(self.host_power))
-            power = self.host_power
-        if not power or any(p not in HOST_MODELS for p in power) or (
-                isinstance(self.host_power, tuple) and len(power) != len(self.host_ram_gb)):
-            raise ValueError(f"host_power must be one of {sorted(HOST_MODELS)} or a tuple of them, one per "
-                             f"host_ram_gb type, got {self.host_power!r}")
-        if isinstance(self.host_type_counts, list):
-            object.__setattr__(self, "host_type_counts", tuple(self.host_type_counts))
-        if not isinstance(self.host_type_counts, tuple) or (self.host_type_counts and (
-                len(self.host_type_counts) != len(self.host_ram_gb)
-                or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in self.host_type_counts)
-                or sum(self.host_type_counts) != self.n_hosts)):
-            raise ValueError("host_type_counts must be () or one non-negative integer per host_ram_gb type "
-                             f"summing to n_hosts={self.n_hosts}, got {self.host_type_counts!r}")
+        # Every field is checked and stored in one canonical form: numpy scalars become
+        # Python numbers, lists and 1-d arrays become tuples; bools are not numbers and
+        # strings are not numbers here. Bounds are what the engine represents and what
+        # means something; the less obvious ones say why.
+        put = functools.partial(object.__setattr__, self)
+        put("host_ram_gb", _numbers("host_ram_gb", self.host_ram_gb, 0.5, 1024.0, "GB values"))
+        n_types = len(self.host_ram_gb)
+        # Hosts and task slots: the factored mask has T*S + 5T*(H+1) entries, which these
+        # bounds keep allocatable (about 170 MB at the extremes).
+        put("n_hosts", _integer("n_hosts", self.n_hosts, 1, 4096))
+        put("max_tasks", _integer("max_tasks", self.max_tasks, 1, 8192))
+        put("host_type_counts", _type_counts(self.host_type_counts, n_types, self.n_hosts))
+        put("host_cores", _per_type("host_cores", self.host_cores, n_types,
+                                    functools.partial(_integer, lo=1, hi=256)))
+        put("host_speed", _per_type("host_speed", self.host_speed, n_types,
+                                    functools.partial(_number, lo=1e-3, hi=1e3)))
+        put("host_power", _per_type("host_power", self.host_power, n_types,
+                                    functools.partial(_choice, allowed=HOST_MODELS)))
+        put("max_episode_steps", _integer("max_episode_steps", self.max_episode_steps, 1, 10**7))
+        put("min_sla", _integer("min_sla", self.min_sla, 1, 1000))
+        put("stream_chunk_samples", _integer("stream_chunk_samples", self.stream_chunk_samples, 1, 10**7))
+        put("max_containers", _integer("max_containers", self.max_containers, 0, 10**6))
+        for name, lo, hi in _NUMBER_BOUNDS:
+            put(name, _number(name, getattr(self, name), lo, hi))
+        for name in _FLAGS:
+            put(name, _flag(name, getattr(self, name)))
+        put("memory_model", _choice("memory_model", self.memory_model, MEMORY_MODELS))
+        put("arrival_process", _choice("arrival_process", self.arrival_process, ARRIVAL_PROCESSES))
         if self.hide_unmeasured and not self.placeholder_mb > 0:
             raise ValueError("hide_unmeasured=True shows placeholder_mb for never-run fragments: "
                              f"it needs placeholder_mb > 0, got {self.placeholder_mb!r}")
-        _check_int(self, "stream_chunk_samples", 1, 10**7)
-        _check_float(self, "mobile_fraction", 0.0, 1.0)
-        _check_float(self, "interval_s", 1.0, 86400.0)
-        _check_float(self, "arrival_rate", 0.0, 10_000.0)
-        _check_float(self, "alpha", 0.0, 1.0)
-        _check_float(self, "beta", 0.0, 1.0)
-        _check_float(self, "response_norm", 1.0, 10_000.0)
-        _check_float(self, "compute_scale", 1e-3, 1e3)
-        _check_float(self, "runtime_overhead_mb", 0.0, 1e5)
-        _check_float(self, "transfer_compression", 1e-3, 1.0)
-        if not isinstance(self.profile, str) or not (
-            self.profile in ("analytic", "measured") or Path(self.profile).is_file()
-        ):
-            raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, "
-                             f"got {self.profile!r}")
-        for name in ("accuracy_noise", "live_inference", "hide_unmeasured", "container_costs", "migration"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        _check_seq(self, "host_ram_gb")
-        if not self.host_ram_gb or any(not _finite_in(v, 0.5, 1024.0) for v in self.host_ram_gb):
-            raise ValueError(
-                f"host_ram_gb must be a non-empty tuple of GB values in [0.5, 1024], got {self.host_ram_gb!r}"
-            )
-        _check_names(self, "applications", APPLICATIONS, f"a non-empty subset of {APPLICATIONS}")
-        _check_seq(self, "app_weights")
-        if len(self.app_weights) != len(self.applications) or any(
-            not _finite_in(w, 0.0, 1e9) for w in self.app_weights
-        ) or sum(float(w) for w in self.app_weights) <= 0:
-            raise ValueError(
-                "app_weights must give one non-negative weight per application with a positive sum, "
-                f"got {self.app_weights!r} for {self.applications!r}"
-            )
-        _check_names(self, "split_modes", SPLIT_MODES, f"distinct names from {SPLIT_MODES}")
-        _check_seq(self, "layer_intervals")
-        if len(self.layer_intervals) != len(APPLICATIONS) or any(
-            isinstance(v, bool) or not isinstance(v, int) or v < self.min_sla + 1 for v in self.layer_intervals
-        ):
-            raise ValueError(
-                f"layer_intervals must give one integer > min_sla per application {APPLICATIONS}, "
-                f"got {self.layer_intervals!r}"
-            )
-        if not isinstance(self.mobility, str) or not (
-            self.mobility in ("random_waypoint", "static")
-            or (self.mobility.startswith("sumo:") and len(self.mobility) > 5)
-        ):
-            raise ValueError(
-                f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {self.mobility!r}"
-            )
-        if self.mobility.startswith("sumo:") and not self.mobility.startswith("sumo:package:"):
-            if not Path(self.mobility[5:]).is_file():
-                raise ValueError(f"mobility trace file not found: {self.mobility[5:]!r} (mobility='sumo:PATH')")
+        put("applications", _names("applications", self.applications, APPLICATIONS))
+        put("app_weights", _app_weights(self.app_weights, self.applications))
+        put("split_modes", _names("split_modes", self.split_modes, SPLIT_MODES))
+        # sla ~ U{min_sla, .., 2L - 3} is drawn as an int64 from a float64 table: L up to
+        # the longest episode (10**7 intervals; a longer deadline never binds) keeps 2L exact.
+        expected = f"one integer in [min_sla + 1 = {self.min_sla + 1}, 10**7] per application {APPLICATIONS}"
+        put("layer_intervals", _numbers("layer_intervals", self.layer_intervals, self.min_sla + 1, 10**7,
+                                        "integers", integer=True, expected=expected))
+        if len(self.layer_intervals) != len(APPLICATIONS):
+            raise ValueError(f"layer_intervals must give {expected}, got {self.layer_intervals!r}")
+        put("mobility", _mobility(self.mobility))
+        put("profile", _profile(self.profile))
 
     # ------------------------------------------------------------------ helpers
     @classmethod
     def from_kwargs(cls, base: "SplitPlaceConfig | None" = None, **kwargs: Any) -> "SplitPlaceConfig":
         """Builds a config from ``base`` (default: the paper preset) and overrides.
 
+        ``applications`` without ``app_weights`` keeps each application's weight from
+        ``base`` when those were unequal, else weighs the new applications uniformly.
+
         Raises:
-            ValueError: on an unknown field name or an invalid value.
+            ValueError: on an unknown field name or an invalid value (naming the field).
         """
-        base = base or cls()
+        base = cls() if base is None else base
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(kwargs) - names)
         if unknown:
             raise ValueError(f"unknown config field(s) {unknown}; valid fields: {sorted(names)}")
-        return dataclasses.replace(base, **kwargs)  # __post_init__ validates (lists become tuples)
+        if "applications" in kwargs and "app_weights" not in kwargs:
+            kwargs["app_weights"] = _weights_of(base, kwargs["applications"])
+        return dataclasses.replace(base, **kwargs)  # __post_init__ validates and normalises
+
+    @classmethod
+    def resolve(cls, config: "SplitPlaceConfig | None" = None, time_limit: int | None = None, /,
+                **kwargs: Any) -> "SplitPlaceConfig":
+        """The configuration an environment runs, from what ``gym.make`` / ``gym.make_vec`` passed.
+
+        ``SplitPlaceEnv`` and ``SplitPlaceVectorEnv`` both build theirs here. Precedence,
+        later wins: the paper's defaults; ``preset=NAME`` (a key of ``PRESETS``; every
+        registered id passes its own); ``config`` (a whole ``SplitPlaceConfig``, so it
+        replaces the preset); each field keyword.
+
+        The episode length is also a time limit: ``gym.make(id, max_episode_steps=N)``
+        wraps the env in ``TimeLimit(N)`` without passing N on, so the env hands it in as
+        ``time_limit`` (``splitplace_env.time_limit``); ``gym.make_vec`` passes it as the
+        ``max_episode_steps`` keyword. Both are the id's registered limit (its preset's
+        ``max_episode_steps``) when the user gives none, so such a value cannot overrule
+        a ``config`` that chose another episode length: that is ambiguous and raises
+        (unless the config's is just the default, 100). Any other value wins, and the
+        configured episode length always equals the limit that truncates the episode.
+
+        Args:
+            config: a ``SplitPlaceConfig``, or None.
+            time_limit: the ``TimeLimit`` that ``gym.make`` applies, or None.
+            **kwargs: ``preset`` and ``SplitPlaceConfig`` fields.
+
+        Raises:
+            ValueError: ``config`` of another type, an unknown preset or field, an invalid
+                value, or an ambiguous episode length.
+        """
+        if config is not None and not isinstance(config, SplitPlaceConfig):
+            raise ValueError(f"config must be a SplitPlaceConfig, got {type(config).__name__}")
+        name = kwargs.pop("preset", None)
+        if name is not None and (not isinstance(name, str) or name not in PRESETS):
+            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {_show(name)}")
+        steps = kwargs.pop("max_episode_steps", None)
+        if time_limit is not None:
+            if steps is not None and steps != time_limit:
+                raise ValueError(f"max_episode_steps={steps!r} disagrees with gym.make's time limit {time_limit!r}")
+            steps = time_limit
+        unknown = sorted(set(kwargs) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown keyword(s) {unknown}; valid: config, preset and the fields "
+                             f"{sorted(f.name for f in dataclasses.fields(cls))}")
+        preset_cfg = preset(name) if name is not None else cls()
+        cfg = cls.from_kwargs(preset_cfg if config is None else config, **kwargs)
+        if steps is None:
+            return cfg
+        limited = cls.from_kwargs(cfg, max_episode_steps=steps)  # checks the value first
+        n = limited.max_episode_steps
+        if (name is not None and config is not None and n == preset_cfg.max_episode_steps
+                and cfg.max_episode_steps not in (n, cls.max_episode_steps)):
+            raise ValueError(
+                f"max_episode_steps is ambiguous: config= says {cfg.max_episode_steps} but the id's time limit "
+                f"(preset {name!r}) is {n}; pass max_episode_steps={cfg.max_episode_steps} to gym.make / "
+                "gym.make_vec as well (a value equal to the registered limit cannot be told from the one "
+                "Gymnasium passes itself)")
+        return limited
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the configuration as a plain dict (JSON-friendly)."""
@@ -253,61 +284,214 @@ class SplitPlaceConfig:
         return len(self.split_modes)
 
 
-def _finite_in(v: Any, lo: float, hi: float) -> bool:
+#: (field, lo, hi) of the real-valued scalar fields.
+_NUMBER_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("mobile_fraction", 0.0, 1.0),
+    # An interval is a scheduling period of minutes (paper: 300 s). The random-waypoint
+    # walk takes about speed x interval / 520 m legs per mobile host per interval (two
+    # random draws each): an hour is ~14 legs, a day ~330, which made a step of 256
+    # mobile hosts take 2 s without numba. The per-leg walk is the model, so it is bounded.
+    ("interval_s", 1.0, 3600.0),
+    ("arrival_rate", 0.0, 10_000.0),
+    ("alpha", 0.0, 1.0),
+    ("beta", 0.0, 1.0),
+    ("response_norm", 1.0, 10_000.0),
+    ("compute_scale", 1e-3, 1e3),
+    ("runtime_overhead_mb", 0.0, 1e5),
+    ("swap_mb", 0.0, 1e7),
+    ("placeholder_mb", 0.0, 1e6),
+    ("arrival_std", 0.0, 1e4),
+    ("transfer_compression", 1e-3, 1.0),
+)
+#: The True / False fields.
+_FLAGS = ("accuracy_noise", "live_inference", "hide_unmeasured", "container_costs", "migration")
+
+
+def _show(v: Any) -> str:
+    """``type repr`` of a rejected value for an error message, the repr cut to 60 characters."""
+    try:
+        text = repr(v)
+    except Exception:  # noqa: BLE001 -- only a message is at stake (e.g. ints over 4300 digits)
+        text = "<no repr>"
+    return f"{type(v).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _scalar(v: Any) -> Any:
+    """A 0-d numpy array as its numpy scalar; anything else as is."""
+    return v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v
+
+
+def _as_integer(v: Any, lo: float, hi: float) -> int | None:
+    """``v`` as an int if it is an integer (Python or numpy, not a bool) in [lo, hi], else None."""
+    v = _scalar(v)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):  # np.bool_ is not Integral
+        return None
+    v = int(v)
+    return v if lo <= v <= hi else None
+
+
+def _as_number(v: Any, lo: float, hi: float) -> int | float | None:
+    """``v`` as an int or float if it is a real number (not a bool) in [lo, hi], else None.
+
+    Python ints stay ints; numpy integers become ints, other reals (numpy floats,
+    fractions) floats.
+    """
+    v = _scalar(v)
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return None
+    v = int(v) if isinstance(v, numbers.Integral) else (v if type(v) is float else float(v))
     try:
         f = float(v)
-    except (TypeError, ValueError):
-        return False
-    return math.isfinite(f) and lo <= f <= hi
+    except OverflowError:  # an int beyond float range
+        return None
+    return v if math.isfinite(f) and lo <= f <= hi else None
 
 
-def _check_seq(cfg: SplitPlaceConfig, name: str) -> None:
-    v = getattr(cfg, name)
-    if isinstance(v, list):  # accept lists, store tuples (the config stays hashable and frozen)
-        object.__setattr__(cfg, name, tuple(v))
-    elif not isinstance(v, tuple):
-        raise ValueError(f"{name} must be a tuple or list, got {type(v).__name__} {v!r}")
+def _integer(name: str, v: Any, lo: int, hi: int) -> int:
+    out = _as_integer(v, lo, hi)
+    if out is None:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {_show(v)}")
+    return out
 
 
-def _check_names(cfg: SplitPlaceConfig, name: str, allowed: tuple[str, ...], what: str) -> None:
-    """A non-empty tuple (or list) of distinct names from ``allowed``."""
-    _check_seq(cfg, name)
-    v = getattr(cfg, name)
-    if not v or any(x not in allowed for x in v) or len(set(v)) != len(v):
-        raise ValueError(f"{name} must be {what}, got {v!r}")
+def _number(name: str, v: Any, lo: float, hi: float) -> int | float:
+    out = _as_number(v, lo, hi)
+    if out is None:
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {_show(v)}")
+    return out
 
 
-def _check_per_type(cfg: SplitPlaceConfig, name: str, kind: type, lo: float, hi: float) -> None:
-    """A number in [lo, hi] (an int if ``kind`` is int), or a tuple of them, one per RAM type."""
-    v = getattr(cfg, name)
-    if isinstance(v, list):
-        v = tuple(v)
-        object.__setattr__(cfg, name, v)
-    values = v if isinstance(v, tuple) else (v,)
-    ok_type = (lambda x: isinstance(x, int) and not isinstance(x, bool)) if kind is int else (
-        lambda x: isinstance(x, (int, float)) and not isinstance(x, bool))
-    if not values or any(not ok_type(x) or not _finite_in(x, lo, hi) for x in values) or (
-            isinstance(v, tuple) and len(v) != len(cfg.host_ram_gb)):
-        what = "an integer" if kind is int else "a number"
-        raise ValueError(f"{name} must be {what} in [{lo}, {hi}] or a tuple of them, one per host_ram_gb type, "
-                         f"got {v!r}")
+def _flag(name: str, v: Any) -> bool:
+    v = _scalar(v)
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {_show(v)}")
+    return bool(v)
+
+
+def _choice(name: str, v: Any, allowed: tuple[str, ...]) -> str:
+    v = _scalar(v)
+    if not isinstance(v, str) or v not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {_show(v)}")
+    return str(v)  # np.str_ -> str
+
+
+def _sequence(name: str, v: Any, what: str) -> tuple:
+    """A tuple, list or 1-d numpy array as a tuple of Python values."""
+    if isinstance(v, (tuple, list)):
+        return tuple(v)
+    if isinstance(v, np.ndarray) and v.ndim == 1:
+        return tuple(v.tolist())
+    raise ValueError(f"{name} must be {what} (a tuple, list or 1-d array), got {_show(v)}")
+
+
+def _numbers(name: str, v: Any, lo: float, hi: float, what: str, integer: bool = False,
+             expected: str | None = None) -> tuple:
+    """A non-empty sequence of numbers (integers if ``integer``) in [lo, hi], as a tuple.
+
+    ``expected`` replaces the default description in the error message.
+    """
+    expected = expected or f"a non-empty tuple of {what} in [{lo}, {hi}]"
+    values = _sequence(name, v, expected)
+    if not values:
+        raise ValueError(f"{name} must be {expected}, got ()")
+    check = _as_integer if integer else _as_number
+    out = []
+    for i, x in enumerate(values):
+        y = check(x, lo, hi)
+        if y is None:
+            raise ValueError(f"{name} must be {expected}; {name}[{i}] is {_show(x)}")
+        out.append(y)
+    return tuple(out)
+
+
+def _names(name: str, v: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """A non-empty sequence of distinct names from ``allowed``, as a tuple of str."""
+    expected = f"a non-empty tuple of distinct names from {allowed}"
+    values = _sequence(name, v, expected)
+    bad = [x for x in values if not isinstance(x, str) or x not in allowed]
+    if not values or bad:
+        raise ValueError(f"{name} must be {expected}, got {_show(v)}")
+    values = tuple(str(x) for x in values)
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} must be {expected}; it repeats a name: {values!r}")
+    return values
+
+
+def _per_type(name: str, v: Any, n_types: int, check) -> Any:
+    """One value for every host type, or a tuple of ``n_types`` (one per ``host_ram_gb`` type).
+
+    ``check(label, value)`` validates and normalises one value.
+    """
+    if isinstance(v, (tuple, list)) or (isinstance(v, np.ndarray) and v.ndim == 1):
+        values = _sequence(name, v, "")
+        if len(values) != n_types:
+            raise ValueError(f"{name} must be one value or a tuple of one per host_ram_gb type ({n_types}), "
+                             f"got {len(values)} values {_show(v)}")
+        return tuple(check(f"{name}[{i}]", x) for i, x in enumerate(values))
+    return check(name, v)
+
+
+def _type_counts(v: Any, n_types: int, n_hosts: int) -> tuple[int, ...]:
+    expected = (f"() or one non-negative integer per host_ram_gb type ({n_types}) summing to "
+                f"n_hosts={n_hosts}")
+    values = _sequence("host_type_counts", v, expected)
+    counts = tuple(_as_integer(c, 0, n_hosts) for c in values)
+    if counts and (len(counts) != n_types or None in counts or sum(counts) != n_hosts):
+        raise ValueError(f"host_type_counts must be {expected}, got {_show(v)}")
+    return counts
+
+
+def _app_weights(v: Any, applications: tuple[str, ...]) -> tuple[int | float, ...]:
+    """() (uniform) or one non-negative weight per application with a positive sum."""
+    if (isinstance(v, (tuple, list)) and not v) or (isinstance(v, np.ndarray) and v.shape == (0,)):
+        return (1.0,) * len(applications)
+    expected = (f"() (uniform) or one weight in [0, 1e9] per application {applications!r} "
+                "with a positive sum")
+    weights = _numbers("app_weights", v, 0.0, 1e9, "weights", expected=expected)
+    if len(weights) != len(applications) or not sum(weights) > 0:
+        raise ValueError(f"app_weights must be {expected}, got {weights!r}")
+    return weights
+
+
+def _weights_of(base: SplitPlaceConfig, applications: Any) -> tuple:
+    """``app_weights`` for new ``applications`` given without weights: () (uniform) if
+    ``base`` weighs its applications equally, else each application's weight in ``base``."""
+    if len(set(base.app_weights)) == 1:
+        return ()
+    apps = _names("applications", applications, APPLICATIONS)
+    weight = dict(zip(base.applications, base.app_weights))
+    missing = [a for a in apps if a not in weight]
+    if missing:
+        raise ValueError(f"applications {missing} have no weight in the base config (its app_weights "
+                         f"{base.app_weights!r} are for {base.applications!r}): give app_weights too")
+    return tuple(weight[a] for a in apps)
+
+
+def _mobility(v: Any) -> str:
+    v = _scalar(v)
+    if not isinstance(v, str) or not (v in ("random_waypoint", "static") or (v.startswith("sumo:") and len(v) > 5)):
+        raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {_show(v)}")
+    v = str(v)
+    if v.startswith("sumo:package:"):
+        if not resources.files("splitplace_env.data").joinpath(v[len("sumo:package:"):]).is_file():
+            raise ValueError(f"mobility trace not shipped: {v!r} (splitplace_env/data has no such file)")
+    elif v.startswith("sumo:") and not Path(v[5:]).is_file():
+        raise ValueError(f"mobility trace file not found: {v[5:]!r} (mobility='sumo:PATH')")
+    return v
+
+
+def _profile(v: Any) -> str:
+    v = _scalar(v)
+    if isinstance(v, os.PathLike):
+        v = os.fspath(v)
+    if not isinstance(v, str) or not (v in ("analytic", "measured") or Path(v).is_file()):
+        raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, got {_show(v)}")
+    return str(v)
 
 
 def per_type(value, n_types: int) -> tuple:
     """A per-host-type field as a tuple of ``n_types`` values."""
     return tuple(value) if isinstance(value, tuple) else (value,) * n_types
-
-
-def _check_int(cfg: SplitPlaceConfig, name: str, lo: int, hi: int) -> None:
-    v = getattr(cfg, name)
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
-
-
-def _check_float(cfg: SplitPlaceConfig, name: str, lo: float, hi: float) -> None:
-    v = getattr(cfg, name)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite_in(v, lo, hi):
-        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
 
 
 #: Named presets. "paper" is SplitPlace-v0; the others differ only in fields.
@@ -345,8 +529,8 @@ def preset(name: str, **overrides: Any) -> SplitPlaceConfig:
     Raises:
         ValueError: if ``name`` is not a preset or an override is invalid.
     """
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; presets: {sorted(PRESETS)}")
+    if not isinstance(name, str) or name not in PRESETS:
+        raise ValueError(f"unknown preset {_show(name)}; presets: {sorted(PRESETS)}")
     return SplitPlaceConfig.from_kwargs(**{**PRESETS[name], **overrides})
 
 

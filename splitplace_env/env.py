@@ -121,9 +121,11 @@ class SplitPlaceEnv(gym.Env):
 
     def __init__(self, config: SplitPlaceConfig | None = None, render_mode: str | None = None,
                  **kwargs: Any) -> None:
-        if config is not None and not isinstance(config, SplitPlaceConfig):
-            raise ValueError(f"config must be a SplitPlaceConfig, got {type(config).__name__}")
-        self.config = SplitPlaceConfig.from_kwargs(config, **kwargs)
+        """Builds the env from ``SplitPlaceConfig.resolve`` (preset, then ``config=``, then
+        field kwargs); under ``gym.make`` its episode length is the ``TimeLimit`` make applies."""
+        from splitplace_env.time_limit import time_limit_of_make
+
+        self.config = SplitPlaceConfig.resolve(config, time_limit_of_make(self), **kwargs)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.render_mode = render_mode

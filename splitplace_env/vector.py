@@ -91,7 +91,7 @@ class SplitPlaceVectorEnv(VectorEnv):
             raise ValueError(f"autoreset_mode must be 'next_step' or 'same_step', got {autoreset_mode!r}")
         if not isinstance(copy, bool):
             raise ValueError(f"copy must be a bool, got {copy!r}")
-        self.config = cfg = SplitPlaceConfig.from_kwargs(config, **kwargs)
+        self.config = cfg = SplitPlaceConfig.resolve(config, None, **kwargs)
         self.metadata = {"autoreset_mode": mode, "render_modes": []}
         self.autoreset_mode = mode
         self.num_envs = N = int(num_envs)
