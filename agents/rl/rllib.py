@@ -2,7 +2,8 @@
 
 RLlib pins gymnasium 1.2.x; SplitPlace works on it (see ``docs/RL.md``), but the
 project's own RL tooling (SB3) does not need RLlib, so this module imports Ray
-only when called.
+only when called. ``make rllib-venv`` builds a venv of its own for it
+(``.venv-rllib``, where the RLlib test trains).
 
 * ``register()`` registers ``"SplitPlace-rllib"`` with ``ray.tune.registry.register_env``.
 * Every environment copy seeds its first episode from the base seed and its
