@@ -40,19 +40,19 @@ _CACHE_SUFFIXES = (".pyc", ".nbi", ".nbc")
 #: Files people write by hand while the suite runs; a command never writes these kinds
 #: outside the committed folders and ``runs/`` (those are checked whatever the kind).
 _SOURCE_SUFFIXES = (".py", ".md", ".cfg", ".toml", ".txt", ".rst", ".yaml", ".yml", ".ini")
-#: Run directories the commands of these tests make (``runs/<command>-<timestamp>/``), and the probe's.
+#: Run directories the commands of these tests make (``runs/<command>-<timestamp>/``).
 OUR_RUN_PREFIXES = ("table1-", "workloads-", "calibration-", "baseline_choices-", "agent_speed-", "rl_evaluate-",
                     "train_mab-", "train_surrogate-", "ppo-", "train-models-", "profile-", "profile-costs-",
-                    "sumo-trace-", "test-outputs-probe-")
+                    "sumo-trace-")
 
 
 # --------------------------------------------------------------------------- snapshot of the tree
-def _committed_bytes() -> dict[str, str]:
+def _committed_bytes(root: Path) -> dict[str, str]:
     """Relative path -> SHA-1 of every file (tracked or not) in the committed folders."""
     out = {}
     for folder in COMMITTED:
-        for path in sorted((ROOT / folder).rglob("*")):
-            rel = path.relative_to(ROOT)
+        for path in sorted((root / folder).rglob("*")):
+            rel = path.relative_to(root)
             if path.is_file() and not _is_cache(rel):
                 out[str(rel)] = hashlib.sha1(path.read_bytes()).hexdigest()
     return out
@@ -63,9 +63,9 @@ def _is_cache(rel: Path) -> bool:
         p.endswith(".egg-info") or p.startswith(".venv") for p in rel.parts)
 
 
-def _untracked() -> set[str]:
+def _untracked(root: Path) -> set[str]:
     """Files under the repository that git does not track (ignored ones included), caches excepted."""
-    res = subprocess.run(["git", "ls-files", "--others", "-z"], cwd=ROOT, capture_output=True, check=True)
+    res = subprocess.run(["git", "ls-files", "--others", "-z"], cwd=root, capture_output=True, check=True)
     files = {p for p in res.stdout.decode().split("\0") if p}
     return {p for p in files if not _is_cache(Path(p))}
 
@@ -85,19 +85,20 @@ def _may_be_someone_else(rel: str) -> bool:
 class TreeSnapshot:
     """What the repository held when a test started."""
 
+    root: Path
     committed: dict[str, str]
     untracked: set[str]
 
     @classmethod
-    def take(cls) -> "TreeSnapshot":
-        return cls(_committed_bytes(), _untracked())
+    def take(cls, root: Path = ROOT) -> "TreeSnapshot":
+        return cls(root, _committed_bytes(root), _untracked(root))
 
     def problems(self) -> list[str]:
         """What changed since the snapshot that a command may have written."""
-        now = _committed_bytes()
+        now = _committed_bytes(self.root)
         changed = [f"modified {p}" for p in sorted(self.committed) if now.get(p, "gone") != self.committed[p]]
         added = [f"new {p}" for p in sorted(set(now) - set(self.committed))]
-        stray = [f"new untracked {p}" for p in sorted(_untracked() - self.untracked)
+        stray = [f"new untracked {p}" for p in sorted(_untracked(self.root) - self.untracked)
                  if p not in now and not _may_be_someone_else(p)]
         return changed + added + stray
 
@@ -121,24 +122,27 @@ def _one_run_dir(cwd: Path, command: str) -> Path:
 
 # --------------------------------------------------------------------------- the snapshot can fail
 def test_the_snapshot_sees_a_file_written_into_the_tree(tmp_path) -> None:
-    """The check is not vacuous: a stray output in runs/ and a changed committed file are reported."""
-    snap = TreeSnapshot.take()
-    stray = ROOT / "runs" / f"test-outputs-probe-{os.getpid()}" / "probe.csv"
-    committed = ROOT / "tests" / "data" / f"probe-{os.getpid()}.json"
-    try:
-        stray.parent.mkdir(parents=True)
-        stray.write_text("x\n")
-        committed.write_text("{}\n")
-        problems = snap.problems()
-    finally:
-        stray.unlink(missing_ok=True)
-        stray.parent.rmdir()
-        if not any((ROOT / "runs").iterdir()):
-            (ROOT / "runs").rmdir()
-        committed.unlink(missing_ok=True)
-    assert any(str(stray.relative_to(ROOT)) in p for p in problems), problems
-    assert any(str(committed.relative_to(ROOT)) in p for p in problems), problems
-    assert not snap.problems()
+    """The check is not vacuous. In a scratch git repository laid out like this one (not the
+    real tree, which other tests snapshot meanwhile): a stray run directory, a changed and a new
+    committed file are reported; a new source file (someone editing) and caches are not."""
+    repo = tmp_path / "repo"
+    for folder in COMMITTED:
+        (repo / folder).mkdir(parents=True)
+    (repo / "tests" / "data" / "golden.json").write_text("{}\n")
+    (repo / ".gitignore").write_text("runs/\n__pycache__/\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    snap = TreeSnapshot.take(repo)
+    assert snap.problems() == []
+    (repo / "runs" / "table1-20260101-000000").mkdir(parents=True)
+    (repo / "runs" / "table1-20260101-000000" / "table1.csv").write_text("x\n")   # ignored by git, still seen
+    (repo / "tests" / "data" / "golden.json").write_text('{"changed": 1}\n')
+    (repo / "benchmarks" / "results" / "table1_quick.md").write_text("# new\n")
+    (repo / "notes.py").write_text("# someone's work in progress\n")
+    (repo / "__pycache__").mkdir()
+    (repo / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    problems = snap.problems()
+    assert problems == ["modified tests/data/golden.json", "new benchmarks/results/table1_quick.md",
+                        "new untracked runs/table1-20260101-000000/table1.csv"], problems
 
 
 # --------------------------------------------------------------------------- rules of outputs.py
