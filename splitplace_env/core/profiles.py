@@ -116,13 +116,16 @@ def load_profile_document(path: str | Path | None = None) -> dict[str, Any]:
     return json.loads(text)
 
 
+#: The layer fragments each merged partition (Gillis's ``layer2``, ``layer1``) runs as one container.
+MERGED_PARTITIONS = {"layer2": [[0, 1], [2, 3]], "layer1": [[0, 1, 2, 3]]}
+
+
 def container_cost_rows(costs: dict[str, Any], app: str, mode: str) -> tuple[np.ndarray, float, float]:
     """(load s per fragment, decode s per MB, decode fixed s) of an (application,
     split mode); merged layer partitions load the checkpoints of the fragments they merge."""
     entry = costs["applications"][app]
-    groups = {"layer2": [[0, 1], [2, 3]], "layer1": [[0, 1, 2, 3]]}
-    if mode in groups:
-        load = np.array([sum(entry["load_s"]["layer"][i] for i in g) for g in groups[mode]])
+    if mode in MERGED_PARTITIONS:
+        load = np.array([sum(entry["load_s"]["layer"][i] for i in g) for g in MERGED_PARTITIONS[mode]])
     else:
         load = np.array(entry["load_s"][mode], dtype=np.float64)
     return load, float(entry["decode_s_per_mb"]), float(entry["decode_fixed_s"])
@@ -175,10 +178,8 @@ def fragment_tables(doc: dict[str, Any], apps: tuple[str, ...], modes: tuple[str
         entry = doc["applications"][app]
         layer = entry["splits"]["layer"]
         for mode in modes:
-            if mode == "layer2":
-                frags = _merge(layer, [[0, 1], [2, 3]])
-            elif mode == "layer1":
-                frags = _merge(layer, [[0, 1, 2, 3]])
+            if mode in MERGED_PARTITIONS:
+                frags = _merge(layer, MERGED_PARTITIONS[mode])
             else:
                 frags = entry["splits"][mode]
             kb = 1.0 / 1024.0
