@@ -250,7 +250,7 @@ class SplitPlaceConfig:
             raise ValueError(f"config must be a SplitPlaceConfig, got {type(config).__name__}")
         name = kwargs.pop("preset", None)
         if name is not None and (not isinstance(name, str) or name not in PRESETS):
-            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {_show(name)}")
+            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {show_value(name)}")
         steps = kwargs.pop("max_episode_steps", None)
         if time_limit is not None:
             if steps is not None and steps != time_limit:
@@ -307,8 +307,8 @@ _NUMBER_BOUNDS: tuple[tuple[str, float, float], ...] = (
 _FLAGS = ("accuracy_noise", "live_inference", "hide_unmeasured", "container_costs", "migration")
 
 
-def _show(v: Any) -> str:
-    """``type repr`` of a rejected value for an error message, the repr cut to 60 characters."""
+def show_value(v: Any) -> str:
+    """``type repr`` of a rejected value, for an error message (the repr cut to 60 characters)."""
     try:
         text = repr(v)
     except Exception:  # noqa: BLE001 -- only a message is at stake (e.g. ints over 4300 digits)
@@ -350,28 +350,28 @@ def _as_number(v: Any, lo: float, hi: float) -> int | float | None:
 def _integer(name: str, v: Any, lo: int, hi: int) -> int:
     out = _as_integer(v, lo, hi)
     if out is None:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {_show(v)}")
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {show_value(v)}")
     return out
 
 
 def _number(name: str, v: Any, lo: float, hi: float) -> int | float:
     out = _as_number(v, lo, hi)
     if out is None:
-        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {_show(v)}")
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {show_value(v)}")
     return out
 
 
 def _flag(name: str, v: Any) -> bool:
     v = _scalar(v)
     if not isinstance(v, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {_show(v)}")
+        raise ValueError(f"{name} must be True or False, got {show_value(v)}")
     return bool(v)
 
 
 def _choice(name: str, v: Any, allowed: tuple[str, ...]) -> str:
     v = _scalar(v)
     if not isinstance(v, str) or v not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {_show(v)}")
+        raise ValueError(f"{name} must be one of {allowed}, got {show_value(v)}")
     return str(v)  # np.str_ -> str
 
 
@@ -381,7 +381,7 @@ def _sequence(name: str, v: Any, what: str) -> tuple:
         return tuple(v)
     if isinstance(v, np.ndarray) and v.ndim == 1:
         return tuple(v.tolist())
-    raise ValueError(f"{name} must be {what} (a tuple, list or 1-d array), got {_show(v)}")
+    raise ValueError(f"{name} must be {what} (a tuple, list or 1-d array), got {show_value(v)}")
 
 
 def _numbers(name: str, v: Any, lo: float, hi: float, what: str, integer: bool = False,
@@ -399,7 +399,7 @@ def _numbers(name: str, v: Any, lo: float, hi: float, what: str, integer: bool =
     for i, x in enumerate(values):
         y = check(x, lo, hi)
         if y is None:
-            raise ValueError(f"{name} must be {expected}; {name}[{i}] is {_show(x)}")
+            raise ValueError(f"{name} must be {expected}; {name}[{i}] is {show_value(x)}")
         out.append(y)
     return tuple(out)
 
@@ -410,7 +410,7 @@ def _names(name: str, v: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
     values = _sequence(name, v, expected)
     bad = [x for x in values if not isinstance(x, str) or x not in allowed]
     if not values or bad:
-        raise ValueError(f"{name} must be {expected}, got {_show(v)}")
+        raise ValueError(f"{name} must be {expected}, got {show_value(v)}")
     values = tuple(str(x) for x in values)
     if len(set(values)) != len(values):
         raise ValueError(f"{name} must be {expected}; it repeats a name: {values!r}")
@@ -426,7 +426,7 @@ def _per_type(name: str, v: Any, n_types: int, check) -> Any:
         values = _sequence(name, v, "")
         if len(values) != n_types:
             raise ValueError(f"{name} must be one value or a tuple of one per host_ram_gb type ({n_types}), "
-                             f"got {len(values)} values {_show(v)}")
+                             f"got {len(values)} values {show_value(v)}")
         return tuple(check(f"{name}[{i}]", x) for i, x in enumerate(values))
     return check(name, v)
 
@@ -437,7 +437,7 @@ def _type_counts(v: Any, n_types: int, n_hosts: int) -> tuple[int, ...]:
     values = _sequence("host_type_counts", v, expected)
     counts = tuple(_as_integer(c, 0, n_hosts) for c in values)
     if counts and (len(counts) != n_types or None in counts or sum(counts) != n_hosts):
-        raise ValueError(f"host_type_counts must be {expected}, got {_show(v)}")
+        raise ValueError(f"host_type_counts must be {expected}, got {show_value(v)}")
     return counts
 
 
@@ -470,7 +470,7 @@ def _weights_of(base: SplitPlaceConfig, applications: Any) -> tuple:
 def _mobility(v: Any) -> str:
     v = _scalar(v)
     if not isinstance(v, str) or not (v in ("random_waypoint", "static") or (v.startswith("sumo:") and len(v) > 5)):
-        raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {_show(v)}")
+        raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {show_value(v)}")
     v = str(v)
     if v.startswith("sumo:package:"):
         if not resources.files("splitplace_env.data").joinpath(v[len("sumo:package:"):]).is_file():
@@ -485,7 +485,7 @@ def _profile(v: Any) -> str:
     if isinstance(v, os.PathLike):
         v = os.fspath(v)
     if not isinstance(v, str) or not (v in ("analytic", "measured") or Path(v).is_file()):
-        raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, got {_show(v)}")
+        raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, got {show_value(v)}")
     return str(v)
 
 
@@ -530,7 +530,7 @@ def preset(name: str, **overrides: Any) -> SplitPlaceConfig:
         ValueError: if ``name`` is not a preset or an override is invalid.
     """
     if not isinstance(name, str) or name not in PRESETS:
-        raise ValueError(f"unknown preset {_show(name)}; presets: {sorted(PRESETS)}")
+        raise ValueError(f"unknown preset {show_value(name)}; presets: {sorted(PRESETS)}")
     return SplitPlaceConfig.from_kwargs(**{**PRESETS[name], **overrides})
 
 
@@ -546,4 +546,5 @@ __all__ = [
     "SPLIT_MODES",
     "SplitPlaceConfig",
     "preset",
+    "show_value",
 ]
