@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.base import Agent
+from agents.base import Agent, check_act_inputs
 from agents.heuristics import make_placer
 from agents.observation import DemandTable
 from agents.placement import build_problem
@@ -47,6 +47,7 @@ class TraceAgent(Agent):
         self.p_semantic = float(self.rng.random())
 
     def act(self, obs, info):
+        check_act_inputs(obs, info)
         self.demands.observe(obs, self.codec.scales.get("batch", 1.0))
         slots = pending_slots(info)
         sem = self.codec.split_modes.index("semantic")

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from agents.base import Agent
+from agents.base import Agent, check_act_inputs
 from agents.observation import DemandTable
 from agents.placement import PlacementProblem, build_problem
 
@@ -87,6 +87,7 @@ class ComposedAgent(Agent):
         self.placer.training = self.training
 
     def act(self, obs, info) -> np.ndarray:
+        check_act_inputs(obs, info)
         self.demands.observe(obs, self.codec.scales.get("batch", 1.0))
         splits = self.splitter.decide(obs, info, self.rng)
         pending = info.get("pending", {})

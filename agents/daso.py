@@ -58,14 +58,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
+from agents.base import load_torch_file
 from agents.composed import ComposedAgent, Placer
 from agents.placement import PlacementProblem, assign
-from agents.surrogate import Surrogate, demand_matrix, global_features, onehot_inputs, problem_inputs
+from agents.surrogate import (Surrogate, check_surrogate_state, demand_matrix, global_features, onehot_inputs,
+                              problem_inputs)
 from agents.surrogate_np import NumpySurrogate
 
 logger = logging.getLogger(__name__)
@@ -331,10 +333,22 @@ class SurrogatePlacer(Placer):
         return {"aware": self.aware, "model": self.model.state_dict()}
 
     def load_state_dict(self, state) -> None:
-        if state:
-            self.model.load_state_dict(state["model"])
-            self._opt = None
-            self._np_model = None
+        """Restores ``state_dict``.
+
+        Raises:
+            ValueError: a state of the other surrogate, or weights the model cannot
+                run with (``check_surrogate_state``); nothing is changed then.
+        """
+        if not isinstance(state, Mapping) or "model" not in state:
+            raise ValueError(f"a {self.name} placer state is {{'aware': ..., 'model': {{...}}}}, "
+                             f"got {type(state).__name__}")
+        if state.get("aware", self.aware) != self.aware:
+            raise ValueError(f"the state is of a {'DASO' if state['aware'] else 'GOBI'} placer, "
+                             f"this placer is {self.name}")
+        check_surrogate_state(self.model, state["model"])
+        self.model.load_state_dict(state["model"])
+        self._opt = None
+        self._np_model = None
 
 
 def _subset(problem: PlacementProblem, keep: np.ndarray) -> PlacementProblem:
@@ -344,13 +358,24 @@ def _subset(problem: PlacementProblem, keep: np.ndarray) -> PlacementProblem:
 
 
 def load_surrogate(aware: bool, path: str | Path | None = None) -> Surrogate:
-    """The shipped (or given) surrogate; an untrained one if the file is missing."""
+    """The shipped (or given) surrogate; an untrained one if the file is missing.
+
+    Raises:
+        ValueError: naming the file, if it is empty, unreadable, holds another model
+            (or the other surrogate) or non-finite weights.
+    """
     model = Surrogate(aware)
     path = Path(path) if path is not None else weights_path(aware)
-    if path.exists():
-        model.load_state_dict(torch.load(path, weights_only=True))
-    else:
+    if not path.exists():
         logger.warning("no surrogate weights at %s; using an untrained surrogate", path)
+        return model
+    what = "DASO surrogate" if aware else "GOBI surrogate"
+    state = load_torch_file(path, what)
+    try:
+        check_surrogate_state(model, state)
+    except ValueError as e:
+        raise ValueError(f"{what} file {str(path)!r}: {e}") from e
+    model.load_state_dict(state)
     return model
 
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-import torch
-
+from agents.base import load_torch_file
 from agents.composed import Splitter
 from splitplace_env.config import APPLICATIONS
 
@@ -110,12 +110,25 @@ class MABSplitter(Splitter):
 
     @classmethod
     def pretrained(cls, split_modes: tuple[str, ...], path: str | Path = WEIGHTS) -> "MABSplitter":
-        """The MAB with the shipped weights (``python -m agents.train_mab``)."""
+        """The MAB with the shipped weights (``python -m agents.train_mab``); untrained
+        if there is no file.
+
+        Raises:
+            ValueError: naming the file, if it is empty, unreadable, not a MAB's saved
+                state or holds values the MAB refuses (``load_state_dict``).
+        """
         mab = cls(split_modes)
-        if Path(path).exists():
-            mab.load_state_dict(torch.load(path, weights_only=True)["state"])
-        else:
+        if not Path(path).exists():
             logger.warning("no MAB weights at %s; starting untrained", path)
+            return mab
+        blob = load_torch_file(path, "MAB weights")
+        try:
+            if not isinstance(blob, Mapping) or blob.get("name") != cls.name or "state" not in blob:
+                raise ValueError(f"expected {{'name': 'mab', 'state': {{...}}}} as agents.train_mab writes it, "
+                                 f"got {type(blob).__name__} {sorted(blob)[:4] if isinstance(blob, Mapping) else ''}")
+            mab.load_state_dict(blob["state"])
+        except ValueError as e:
+            raise ValueError(f"MAB weights file {str(path)!r}: {e}") from e
         return mab
 
     def reset(self) -> None:
@@ -182,12 +195,54 @@ class MABSplitter(Splitter):
                 "phi": self.phi, "c": self.c, "k": self.k, "gamma": self.gamma}
 
     def load_state_dict(self, state: Mapping) -> None:
-        if not state:
-            return
-        self.R = np.asarray(state["R"], dtype=np.float64)
-        self.Q = np.asarray(state["Q"], dtype=np.float64)
-        self.N = np.asarray(state["N"], dtype=np.int64)
-        self.M = np.asarray(state["M"], dtype=np.int64)
-        self.epsilon, self.rho, self.t = float(state["epsilon"]), float(state["rho"]), int(state["t"])
-        self.phi, self.c, self.k = float(state["phi"]), float(state["c"]), float(state["k"])
-        self.gamma = state["gamma"]
+        """Restores ``state_dict``; checks every value first and changes nothing on error.
+
+        Raises:
+            ValueError: a missing key, a wrong shape, a non-finite value, negative
+                counts, or epsilon / rho / phi outside [0, 1].
+        """
+        if not isinstance(state, Mapping):
+            raise ValueError(f"a MAB state is a mapping, got {type(state).__name__}")
+        missing = [k for k in _STATE_KEYS if k not in state]
+        if missing:
+            raise ValueError(f"the MAB state lacks {missing}")
+        R = _finite_array(state, "R", (len(APPLICATIONS),))
+        Q = _finite_array(state, "Q", (2, 2))
+        N, M = _count_array(state, "N"), _count_array(state, "M")
+        epsilon, rho, phi = (_finite_number(state, k, 0.0, 1.0) for k in ("epsilon", "rho", "phi"))
+        c, k = _finite_number(state, "c", 0.0, math.inf), _finite_number(state, "k", 0.0, math.inf)
+        t = state["t"]
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+            raise ValueError(f"the MAB state's t must be a non-negative integer, got {t!r}")
+        gamma = None if state["gamma"] is None else _finite_number(state, "gamma", 0.0, 1.0)
+        self.R, self.Q, self.N, self.M = R, Q, N, M
+        self.epsilon, self.rho, self.t = epsilon, rho, int(t)
+        self.phi, self.c, self.k, self.gamma = phi, c, k, gamma
+
+
+#: Keys of ``MABSplitter.state_dict``.
+_STATE_KEYS = ("R", "Q", "N", "M", "epsilon", "rho", "t", "phi", "c", "k", "gamma")
+
+
+def _finite_array(state: Mapping, key: str, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        a = np.asarray(state[key], dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"the MAB state's {key} must be numbers of shape {shape}: {e}") from e
+    if a.shape != shape or not np.isfinite(a).all():
+        raise ValueError(f"the MAB state's {key} must be finite numbers of shape {shape}, got {state[key]!r}")
+    return a
+
+
+def _count_array(state: Mapping, key: str) -> np.ndarray:
+    a = _finite_array(state, key, (2, 2))
+    if (a < 0).any() or (a != np.round(a)).any():
+        raise ValueError(f"the MAB state's {key} must be non-negative integer counts, got {state[key]!r}")
+    return a.astype(np.int64)
+
+
+def _finite_number(state: Mapping, key: str, lo: float, hi: float) -> float:
+    v = state[key]
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or not lo <= v <= hi:
+        raise ValueError(f"the MAB state's {key} must be a finite number in [{lo}, {hi}], got {v!r}")
+    return float(v)

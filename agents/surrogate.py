@@ -16,7 +16,7 @@ the Eq. 8 reward O_t.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -98,6 +98,33 @@ class Surrogate(nn.Module):
         return self.head(torch.cat([z, g], dim=1)).squeeze(1)
 
 
+def check_surrogate_state(model: Surrogate, state: Any) -> None:
+    """Checks that ``state`` is a state dict ``model`` can run with, before loading it.
+
+    Raises:
+        ValueError: saying what is wrong: not a mapping of tensors, other keys or
+            shapes (e.g. the GOBI surrogate given to DASO), non-finite values, or an
+            input standard deviation that is not positive.
+    """
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError("expected a surrogate state dict (parameter name -> tensor), got "
+                         f"{type(state).__name__}")
+    expected = model.state_dict()
+    if set(state) != set(expected):
+        missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+        raise ValueError(f"not a surrogate state dict: missing {missing[:4]}, unexpected {extra[:4]}")
+    for key, ref in expected.items():
+        if tuple(state[key].shape) != tuple(ref.shape):
+            which = "DASO (decision-aware)" if model.aware else "GOBI"
+            raise ValueError(f"{key} has shape {tuple(state[key].shape)}, the {which} surrogate's is "
+                             f"{tuple(ref.shape)} (the file may hold the other surrogate)")
+        if not state[key].is_floating_point() or not bool(torch.isfinite(state[key]).all()):
+            raise ValueError(f"{key} holds non-finite or non-float values: the weights are unusable")
+    for key in ("host_std", "glob_std"):
+        if not bool((state[key] > 0).all()):
+            raise ValueError(f"{key} must be positive (it divides the inputs)")
+
+
 def host_inputs(hosts: torch.Tensor, P: torch.Tensor, demand: torch.Tensor) -> torch.Tensor:
     """Per-host input: host features next to the demand P sends there, (H, dh)."""
     return torch.cat([hosts, P.T @ demand], dim=1)
@@ -123,5 +150,5 @@ def onehot_inputs(obs: Mapping[str, np.ndarray], problem: PlacementProblem, assi
     return host_x.astype(np.float32), glob.astype(np.float32)
 
 
-__all__ = ["DEMAND_COLUMNS", "FRAG", "Surrogate", "demand_matrix", "global_features", "host_and_global_dims",
-           "host_inputs", "onehot_inputs", "problem_inputs"]
+__all__ = ["DEMAND_COLUMNS", "FRAG", "Surrogate", "check_surrogate_state", "demand_matrix", "global_features",
+           "host_and_global_dims", "host_inputs", "onehot_inputs", "problem_inputs"]
