@@ -306,3 +306,47 @@ def test_lifecycle_errors_before_reset_and_after_close():
                  env.render, lambda: env.reset(seed=1)):
         with pytest.raises(RuntimeError, match="closed"):
             call()
+
+
+# --------------------------------------------------------------------------- episode length and presets (issue 13)
+def test_time_feature_follows_make_max_episode_steps() -> None:
+    """``gym.make(id, max_episode_steps=200)``: the time feature is t/200 (it stuck at 1.0 from t = 100)."""
+    env = gym.make("SplitPlace-v0", max_episode_steps=200, arrival_rate=0.0)
+    env.reset(seed=0)
+    noop = env.unwrapped.codec.noop()
+    for _ in range(150):
+        obs, _, _, truncated, _ = env.step(noop)
+        assert not truncated
+    assert obs["globals"][0] == pytest.approx(150 / 200)
+
+
+def test_vector_time_feature_follows_make_vec_max_episode_steps() -> None:
+    """The native vector env truncates at, and scales its time feature by, make_vec's max_episode_steps."""
+    envs = gym.make_vec("SplitPlace-small-v0", num_envs=2, max_episode_steps=8, arrival_rate=0.0)
+    envs.reset(seed=0)
+    act = np.zeros(envs.action_space.shape, dtype=np.int64)
+    for t in range(1, 9):
+        obs, _, _, truncated, _ = envs.step(act)
+        assert truncated.all() == (t == 8)
+        np.testing.assert_allclose(obs["globals"][:, 0], t / 8)
+
+
+def test_small_id_with_config_builds_that_config() -> None:
+    """``gym.make("SplitPlace-small-v0", config=SplitPlaceConfig(n_hosts=32))`` has 32 hosts (it had 4)."""
+    env = _small(config=SplitPlaceConfig(n_hosts=32))
+    assert env.observation_space["hosts"].shape == (32, 11)
+    assert env.unwrapped.config.n_hosts == 32
+
+
+def test_bad_profile_file_via_make_names_the_file(tmp_path) -> None:
+    """A profile path that is not a profile document fails at make with the path in the message."""
+    path = tmp_path / "hostname"
+    path.write_text("myhost\n")
+    with pytest.raises(ValueError, match=rf"{path}' is not JSON"):
+        gym.make("SplitPlace-v0", profile=str(path))
+
+
+def test_long_intervals_are_bounded_with_a_reason() -> None:
+    """interval_s above an hour is refused (a day's random-waypoint walk made a step take seconds)."""
+    with pytest.raises(ValueError, match=r"interval_s must be a number in \[1.0, 3600.0\]"):
+        gym.make("SplitPlace-v0", interval_s=86400)
