@@ -168,7 +168,7 @@ class ActionCodec:
         """
         try:
             action = np.asarray(action)
-        except (ValueError, TypeError) as e:  # ragged nesting
+        except (ValueError, TypeError, OverflowError) as e:  # ragged nesting, say
             raise ValueError(f"action must be an array of shape ({self.size},), got {_show(action)}: {e}") from e
         if action.shape != (self.size,):
             raise ValueError(f"action must have shape ({self.size},), got shape {action.shape}")

@@ -339,10 +339,10 @@ def _as_number(v: Any, lo: float, hi: float) -> int | float | None:
     v = _scalar(v)
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         return None
-    v = int(v) if isinstance(v, numbers.Integral) else (v if type(v) is float else float(v))
     try:
+        v = int(v) if isinstance(v, numbers.Integral) else (v if type(v) is float else float(v))
         f = float(v)
-    except OverflowError:  # an int beyond float range
+    except OverflowError:  # an int or fraction beyond float range
         return None
     return v if math.isfinite(f) and lo <= f <= hi else None
 
@@ -473,9 +473,9 @@ def _mobility(v: Any) -> str:
         raise ValueError(f"mobility must be 'random_waypoint', 'static' or 'sumo:PATH', got {show_value(v)}")
     v = str(v)
     if v.startswith("sumo:package:"):
-        if not resources.files("splitplace_env.data").joinpath(v[len("sumo:package:"):]).is_file():
+        if not _is_file(resources.files("splitplace_env.data").joinpath(v[len("sumo:package:"):])):
             raise ValueError(f"mobility trace not shipped: {v!r} (splitplace_env/data has no such file)")
-    elif v.startswith("sumo:") and not Path(v[5:]).is_file():
+    elif v.startswith("sumo:") and not _is_file(Path(v[5:])):
         raise ValueError(f"mobility trace file not found: {v[5:]!r} (mobility='sumo:PATH')")
     return v
 
@@ -484,9 +484,17 @@ def _profile(v: Any) -> str:
     v = _scalar(v)
     if isinstance(v, os.PathLike):
         v = os.fspath(v)
-    if not isinstance(v, str) or not (v in ("analytic", "measured") or Path(v).is_file()):
+    if not isinstance(v, str) or not (v in ("analytic", "measured") or _is_file(Path(v))):
         raise ValueError(f"profile must be 'analytic', 'measured' or an existing JSON file path, got {show_value(v)}")
     return str(v)
+
+
+def _is_file(path: Any) -> bool:
+    """``path.is_file()``, False where the name itself is impossible (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def per_type(value, n_types: int) -> tuple:

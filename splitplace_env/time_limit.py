@@ -48,6 +48,6 @@ def time_limit_of_make(env: Any) -> Any:
     if steps is None:
         spec = local.get("env_spec")
         return getattr(spec, "max_episode_steps", None)
-    if isinstance(steps, numbers.Number) and steps == -1:  # make's "no TimeLimit" (its test: != -1)
+    if isinstance(steps, numbers.Real) and steps == -1:  # make's "no TimeLimit" (its test: != -1)
         return None
     return steps
