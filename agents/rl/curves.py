@@ -50,7 +50,7 @@ def plot_learning_curve(run_dir: str, out_png: str, title: str = "", window: int
     import matplotlib.pyplot as plt
 
     steps, ret = monitor_returns(run_dir)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     if ret.size:
         ax.plot(steps, ret, color="tab:blue", alpha=0.2, lw=0.8)
         if ret.size >= window:
@@ -58,15 +58,20 @@ def plot_learning_curve(run_dir: str, out_png: str, title: str = "", window: int
             ax.plot(steps[window - 1:], ma, color="tab:blue", label=f"training episodes ({window}-ep. mean, sampled)")
     ts, mean, std = eval_results(run_dir)
     if ts.size:
-        ax.errorbar(ts, mean, yerr=std, color="tab:red", marker="o", ms=3, capsize=2,
+        ax.errorbar(ts, mean, yerr=std, color="black", marker="o", ms=3, capsize=2,
                     label="evaluation (greedy, masked)")
+    # reference colours: none of the curves' (blue training, black evaluation), all distinct
+    palette = ("tab:green", "tab:red", "tab:purple", "tab:brown", "tab:orange", "tab:pink", "tab:olive",
+               "tab:cyan", "tab:gray")
+    styles = ("--", "-.", ":")
     for i, (name, value) in enumerate((references or {}).items()):
-        ax.axhline(value, ls="--", lw=1, color=f"C{(i + 2) % 10}", label=name)
+        ax.axhline(value, ls=styles[i // len(palette) % len(styles)], lw=1.2, color=palette[i % len(palette)],
+                   label=f"{name} ({value:.1f})")
     ax.set_xlabel("environment steps (intervals)")
     ax.set_ylabel("episode return (sum of Eq. 8 over 100 intervals)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)  # clear of the data
     fig.tight_layout()
     os.makedirs(os.path.dirname(out_png) or ".", exist_ok=True)
     fig.savefig(out_png, dpi=120)
