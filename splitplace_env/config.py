@@ -258,8 +258,8 @@ class SplitPlaceConfig:
             steps = time_limit
         unknown = sorted(set(kwargs) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise ValueError(f"unknown keyword(s) {unknown}; valid: config, preset and the fields "
-                             f"{sorted(f.name for f in dataclasses.fields(cls))}")
+            raise ValueError(f"unknown config field(s) {unknown}; valid fields: "
+                             f"{sorted(f.name for f in dataclasses.fields(cls))} (and config=, preset=)")
         preset_cfg = preset(name) if name is not None else cls()
         cfg = cls.from_kwargs(preset_cfg if config is None else config, **kwargs)
         if steps is None:
