@@ -230,7 +230,8 @@ class PerDecisionEnv(gym.Env):
         **kwargs: ``gym.make`` kwargs of the inner environment (config fields).
             Note that ``gym.make("SplitPlace-PerDecision-v0", max_episode_steps=N)``
             would limit *decisions*; to change the number of intervals pass
-            ``config=SplitPlaceConfig(max_episode_steps=N, ...)`` or pick ``env_id``.
+            ``PerDecisionEnv(max_episode_steps=N)`` (it reaches the inner
+            ``gym.make``) or ``env=gym.make("SplitPlace-v0", max_episode_steps=N)``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
