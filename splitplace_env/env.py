@@ -104,6 +104,12 @@ class SplitPlaceEnv(gym.Env):
     ``gym.make("SplitPlace-v0", **kwargs)`` where kwargs are fields of
     ``SplitPlaceConfig`` (e.g. ``n_hosts=64, arrival_rate=24``) or
     ``config=SplitPlaceConfig(...)``; ``render_mode`` in {"ansi", "rgb_array"}.
+    Each id passes its preset (``preset=NAME``); ``config=`` replaces it whole and
+    field keywords override both (``SplitPlaceConfig.resolve``).
+    ``gym.make(id, max_episode_steps=N)`` sets the episode length the observation's
+    time feature counts, as well as the time limit. Numpy scalars and 1-d arrays are
+    accepted wherever numbers and tuples are; bad values raise a ``ValueError``
+    naming the field.
     The step, the observation and the mask are compiled kernels
     (``core/kernels.py``): one compiled call per step. The first step on a machine
     compiles them into numba's cache (about 10 s); later processes load them.
