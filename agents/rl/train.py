@@ -100,7 +100,9 @@ def train(algo: str, env_id: str | None = None, env_kwargs: dict | None = None, 
     out = str(resolve_output_dir(f"{spec.name}-{env_id}-s{seed}", out, out_option="--out"))
     venv = make_vec_env(env_id, n_envs, vec, seed, env_kwargs, monitor_dir=os.path.join(out, "monitor"))
     _check_action_space(spec, venv.action_space, env_id)
-    eval_env = make_vec_env(env_id, 1, "dummy", seed + 10_000, env_kwargs) if eval_freq > 0 else None
+    # the same kind as the training envs (SB3 warns otherwise); one env, its own seeds
+    eval_kind = "native" if vec == "native" else "dummy"
+    eval_env = make_vec_env(env_id, 1, eval_kind, seed + 10_000, env_kwargs) if eval_freq > 0 else None
     kw = fit_defaults(spec, n_envs, hparams)
     if net_arch:
         kw["policy_kwargs"] = {**kw.get("policy_kwargs", {}), "net_arch": list(net_arch)}
