@@ -49,6 +49,8 @@ MEMORY_MODELS: tuple[str, ...] = ("full_batch", "streaming")
 HOST_MODELS: tuple[str, ...] = ("pi4b", "azure_b2ms", "azure_b4ms")
 #: Arrival processes (``SplitPlaceConfig.arrival_process``).
 ARRIVAL_PROCESSES: tuple[str, ...] = ("poisson", "gauss")
+#: Rewards of a step (``SplitPlaceConfig.reward``).
+REWARD_KINDS: tuple[str, ...] = ("scalar", "vector")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,20 @@ class SplitPlaceConfig:
         profile: fragment profiles: "analytic" (derived from the architectures and
             calibrated; the default), "measured" (the PyTorch profiler's figures,
             ``data/PROFILES_MEASURED.md``) or the path of a profile JSON file.
+        fault_rate: probability per interval that a host that is up fails (a Pi
+            reboots, a mobile host leaves coverage); 0 = no random faults (the paper
+            has none: the default). Fragments on a failed host lose their progress
+            and wait again (``core/kernels.py`` ``host_faults``).
+        fault_recovery_rate: probability per interval that a failed host comes back
+            (mean outage 1 / rate intervals). The default 0.5, a mean outage of two
+            intervals, is this project's choice, not a measured figure: set it with
+            ``fault_rate``.
+        fault_events: a fault trace: (interval, host, duration) triples, each holding
+            host ``host`` down for intervals ``interval`` .. ``interval + duration - 1``
+            (beside or instead of the random process).
+        reward: "scalar" (Eq. 8, the default) or "vector": the Eq. 8 terms signed to be
+            maximised, (QoS, -AEC, -ART), as a float32 array (MO-Gymnasium's convention;
+            the env then has a ``reward_space``).
     """
 
     n_hosts: int = 16
@@ -151,6 +167,10 @@ class SplitPlaceConfig:
     accuracy_noise: bool = True
     live_inference: bool = False
     profile: str = "analytic"
+    fault_rate: float = 0.0
+    fault_recovery_rate: float = 0.5
+    fault_events: tuple[tuple[int, int, int], ...] = ()
+    reward: str = "scalar"
 
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
@@ -197,6 +217,8 @@ class SplitPlaceConfig:
             raise ValueError(f"layer_intervals must give {expected}, got {self.layer_intervals!r}")
         put("mobility", _mobility(self.mobility))
         put("profile", _profile(self.profile))
+        put("fault_events", _fault_events(self.fault_events, self.n_hosts))
+        put("reward", _choice("reward", self.reward, REWARD_KINDS))
 
     # ------------------------------------------------------------------ helpers
     @classmethod
@@ -302,6 +324,8 @@ _NUMBER_BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("placeholder_mb", 0.0, 1e6),
     ("arrival_std", 0.0, 1e4),
     ("transfer_compression", 1e-3, 1.0),
+    ("fault_rate", 0.0, 1.0),  # probabilities per interval
+    ("fault_recovery_rate", 0.0, 1.0),
 )
 #: The True / False fields.
 _FLAGS = ("accuracy_noise", "live_inference", "hide_unmeasured", "container_costs", "migration")
@@ -467,6 +491,32 @@ def _weights_of(base: SplitPlaceConfig, applications: Any) -> tuple:
     return tuple(weight[a] for a in apps)
 
 
+def _fault_events(v: Any, n_hosts: int) -> tuple[tuple[int, int, int], ...]:
+    """A fault trace: a sequence of (interval, host, duration) integer triples."""
+    expected = (f"a tuple of (interval in [0, 10**7], host in [0, n_hosts - 1 = {n_hosts - 1}], "
+                "duration in [1, 10**7]) integer triples")
+    if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == 3:  # (events, 3)
+        events = tuple(v)
+    elif isinstance(v, np.ndarray) and v.shape == (0,):
+        events = ()
+    elif isinstance(v, (tuple, list)):
+        events = tuple(v)
+    else:
+        raise ValueError(f"fault_events must be {expected}, got {show_value(v)}")
+    out = []
+    for i, event in enumerate(events):
+        if isinstance(event, np.ndarray) and event.ndim == 1:
+            event = tuple(event.tolist())
+        if not isinstance(event, (tuple, list)) or len(event) != 3:
+            raise ValueError(f"fault_events must be {expected}; fault_events[{i}] is {show_value(event)}")
+        triple = (_as_integer(event[0], 0, 10**7), _as_integer(event[1], 0, n_hosts - 1),
+                  _as_integer(event[2], 1, 10**7))
+        if None in triple:
+            raise ValueError(f"fault_events must be {expected}; fault_events[{i}] is {show_value(event)}")
+        out.append(triple)
+    return tuple(out)
+
+
 def _mobility(v: Any) -> str:
     v = _scalar(v)
     if not isinstance(v, str) or not (v in ("random_waypoint", "static") or (v.startswith("sumo:") and len(v) > 5)):
@@ -511,7 +561,8 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
     "fashionmnist": {"applications": ("FashionMNIST",), "app_weights": (1.0,)},
     "cifar100": {"applications": ("CIFAR100",), "app_weights": (1.0,)},
     "sumo": {"mobility": "sumo:package:traces/sumo_grid.csv"},
-    # The authors' released code (facts report sections 1.1, 2, 6.5, 8.1): 10 Azure VMs
+    # The authors' released code (github.com/imperial-qore/SplitPlace: its host, workload and
+    # container settings): 10 Azure VMs
     # (4 x B2ms 2 vCPU 8 GiB, 2 x E2as_v4 2 vCPU 16 GiB, 2 x B4ms 4 vCPU 16 GiB, 2 x E4as_v4
     # 4 vCPU 32 GiB), wired and static, SPW arrivals max(m, int(gauss(1, 0.5))), weights
     # 0.5 / 0.25 / 0.25, at most CONTAINERS = HOSTS = 10 running containers, a 5000 MB
@@ -544,6 +595,7 @@ def preset(name: str, **overrides: Any) -> SplitPlaceConfig:
 
 __all__ = [
     "ARRIVAL_PROCESSES",
+    "REWARD_KINDS",
     "HOST_MODELS",
     "MEMORY_MODELS",
     "APPLICATIONS",

@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from splitplace_env import rewards
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core.engine import EdgeEngine
@@ -85,7 +86,21 @@ class SplitPlaceEnv(gym.Env):
     the interval, AEC the interval's energy over the cluster's full-load energy, ART
     the mean of ``min(r, R)/R`` (R = ``response_norm`` = 30 intervals). With no task
     finishing, QoS = ART = 0. The reward lies in [-(alpha + beta), 1] = [-1, 1];
-    ``info["rewards"]`` holds every term.
+    ``info["rewards"]`` holds every term. With ``reward="vector"`` the step returns
+    the terms as objectives to maximise, ``float32 [QoS, -AEC, -ART]``, and the env
+    has ``reward_space`` and ``reward_dim = 3`` (MO-Gymnasium's convention):
+    weights ``(1, alpha, beta)`` scalarise it back to Eq. 8.
+
+    ## Host Faults
+
+    Off by default. ``fault_rate`` / ``fault_recovery_rate`` (per-interval
+    probabilities) and ``fault_events`` (a trace of (interval, host, duration))
+    take hosts down: the fragments running on a host that goes down lose their
+    progress and wait again, their memory freed, and no task is lost. A down host
+    reads 0 in ``ram_free``, ``ram_capacity`` and ``bandwidth`` (so ``ram_capacity
+    == 0`` is its flag: every real host has RAM), the mask never offers it and
+    placements on it are refused; ``info["host_up"]`` (H,) and
+    ``info["fault_restarts"]`` report them.
 
     ## Starting State
 
@@ -149,6 +164,10 @@ class SplitPlaceEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(self.codec.nvec)
         self._action_shape = (self.codec.size,)
         self.reward_range = reward_bounds(cfg.alpha, cfg.beta)
+        self._vector_reward = cfg.reward == "vector"
+        if self._vector_reward:  # MO-Gymnasium's convention (``splitplace_env.rewards``)
+            self.reward_space = rewards.reward_space()
+            self.reward_dim = len(rewards.OBJECTIVES)
         self._last_stats = None
 
     # ------------------------------------------------------------------ API
@@ -166,7 +185,8 @@ class SplitPlaceEnv(gym.Env):
         stats = self.engine.step_flat(self._validate(action))
         self._last_stats = stats
         # TimeLimit (max_episode_steps) truncates; direct use runs on.
-        return self.engine.obs, stats[6], False, False, self._info(stats)
+        reward = rewards.vector_reward(stats[7], stats[8], stats[9]) if self._vector_reward else stats[6]
+        return self.engine.obs, reward, False, False, self._info(stats)
 
     def action_masks(self, out: np.ndarray | None = None) -> np.ndarray:
         """Factored mask, ``T*S + 5T*(H+1)`` booleans: split rows then host rows.
@@ -255,6 +275,8 @@ class SplitPlaceEnv(gym.Env):
             "ignored_actions": int(stats[3]),
             "evicted": int(stats[11]),
             "paged_mb": stats[12],
+            "fault_restarts": int(stats[13]),
+            "host_up": e.host_up,
             "arrived_total": e.next_task_id,
             "finished_total": e.n_finished_total,
         }

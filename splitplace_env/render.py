@@ -20,7 +20,8 @@ FRAGMENT_STATES = {0: ("empty", "#ebebeb"), BLOCKED: ("blocked (waits for its pr
                    READY: ("ready (may be placed)", "#faa028"), RUNNING: ("running", "#28a03c"),
                    DONE: ("done", "#7878dc")}
 ANSI_LEGEND = ("fragments: " + "  ".join(f"{_STATE_CHAR[s]} {name}" for s, (name, _) in FRAGMENT_STATES.items())
-               + "; RAM: host's RAM type, mob: mobile host (y/n), cpu%: CPU load of the interval")
+               + "; RAM: host's RAM type, mob: mobile host (y/n), up: up or DOWN (a fault),"
+               " cpu%: CPU load of the interval")
 #: Hosts beyond which the picture drops per-host labels (they would overlap).
 _LABELLED_HOSTS = 32
 
@@ -50,12 +51,14 @@ def ansi(env) -> str:
     occupied task slot, and a legend of the codes."""
     e = env.engine
     lines = [_headline(env),
-             f"{'host':>4} {'RAM':>4} {'mob':>3} {'cpu%':>5} {'ram MB used/cap':>17} {'bw MB/s':>8} {'lat ms':>7} {'frags':>5}"]
+             f"{'host':>4} {'RAM':>4} {'mob':>3} {'cpu%':>5} {'ram MB used/cap':>17} {'bw MB/s':>8} {'lat ms':>7} "
+             f"{'frags':>5} {'up':>4}"]
     n_on = np.bincount(e.frag_host[e.frag_state == RUNNING], minlength=e.n_hosts)
     for h in range(e.n_hosts):
         lines.append(f"{h:>4} {e.hosts.ram_type[h]:>3.0f}G {'y' if e.hosts.mobile[h] else 'n':>3} "
                      f"{100 * e.host_util[h]:>5.1f} {e.ram_used[h]:>8.0f}/{e.hosts.ram_mb[h]:<8.0f} "
-                     f"{e.bandwidth[h]:>8.2f} {1000 * e.latency[h]:>7.1f} {n_on[h]:>5}")
+                     f"{e.bandwidth[h]:>8.2f} {1000 * e.latency[h]:>7.1f} {n_on[h]:>5} "
+                     f"{'up' if e.host_up[h] > 0.5 else 'DOWN':>4}")
     lines.append(f"{'slot':>4} {'task':>6} {'app':<12} {'split':<10} {'sla':>4} {'age':>4} fragments")
     F = MAX_FRAGMENTS_PER_TASK
     for k in np.flatnonzero(e.task_active).tolist():
@@ -109,6 +112,9 @@ def cluster_figure(env, width: int = 1120, height: int = 720):
     points = ax.scatter(pos[:, 0], pos[:, 1], c=util, cmap="RdYlGn_r", vmin=0.0, vmax=1.0, s=110,
                         edgecolors=np.where(mobile[:, None], [[0.15, 0.3, 0.85, 1.0]], [[0.2, 0.2, 0.2, 1.0]]),
                         linewidths=np.where(mobile, 2.5, 0.8), zorder=2)
+    down = np.asarray(e.host_up) < 0.5
+    if down.any():  # a failed host: a black cross over its marker
+        ax.scatter(pos[down, 0], pos[down, 1], marker="x", s=140, color="black", linewidths=2.5, zorder=3)
     if e.n_hosts <= _LABELLED_HOSTS:
         for h in hosts.tolist():
             ax.annotate(str(h), pos[h], xytext=(6, 5), textcoords="offset points", fontsize=8)
@@ -123,7 +129,9 @@ def cluster_figure(env, width: int = 1120, height: int = 720):
     ax.legend(handles=[Line2D([], [], marker="s", ls="", color="#aaaaaa", ms=8, label="access point"),
                        Line2D([], [], marker="o", ls="", mfc="white", mec="#333333", ms=8, label="wired host"),
                        Line2D([], [], marker="o", ls="", mfc="white", mec="#2650d9", mew=2.5, ms=8,
-                              label="mobile host")], fontsize=8, loc="upper right", framealpha=0.9)
+                              label="mobile host"),
+                       Line2D([], [], marker="x", ls="", color="black", mew=2.5, ms=8, label="host down (fault)")],
+              fontsize=8, loc="upper right", framealpha=0.9)
 
     # Per-host CPU load and memory, sharing the host axis.
     ax = fig.add_subplot(grid[0, 1])

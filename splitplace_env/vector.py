@@ -10,6 +10,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from splitplace_env import rewards as rewards_module
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import SplitPlaceConfig
 from splitplace_env.core import layout
@@ -36,16 +37,19 @@ class SplitPlaceVectorEnv(VectorEnv):
     (see ``SplitPlaceEnv``); ``observation_space`` is a ``Dict`` of (N, ...) boxes
     and ``action_space`` a ``MultiDiscrete`` of shape (N, T + 5T).
     ``action_masks()`` returns (N, T*S + 5T*(H+1)) booleans (sb3-contrib's
-    factored convention, one row per environment).
+    factored convention, one row per environment). With ``reward="vector"`` the
+    rewards are (N, 3) float32 rows ``[QoS, -AEC, -ART]`` and ``reward_space`` is
+    the single env's (``splitplace_env.rewards``).
 
     ## Info
 
     Fixed-shape batched arrays, no per-environment dicts: ``rewards`` (a dict of
     (N,) arrays ``reward``, ``qos``, ``aec``, ``art``), every count of the single
     env's info as an (N,) int array (``placements``, ``migrations``,
-    ``infeasible_placements``, ``ignored_actions``, ``new_tasks``, ``evicted``),
-    ``energy_j``, ``paged_mb``, ``interval``, ``backlog``, ``queue_length``,
-    ``arrived_total``, ``finished_total`` (N,), ``host_util`` (N, H), and the
+    ``infeasible_placements``, ``ignored_actions``, ``new_tasks``, ``evicted``,
+    ``fault_restarts``), ``energy_j``, ``paged_mb``, ``interval``, ``backlog``,
+    ``queue_length``, ``arrived_total``, ``finished_total`` (N,), ``host_util`` and
+    ``host_up`` (N, H), and the
     step's per-task records padded to the T task slots: ``finished`` (a dict of
     (N, T) arrays ``task_id``, ``app``, ``split``, ``batch``, ``response``,
     ``wait``, ``sla``, ``sla_met``, ``accuracy``; the first ``n_finished[i]``
@@ -106,6 +110,10 @@ class SplitPlaceVectorEnv(VectorEnv):
         self._copy = copy
         self._action_shape = (N, self.codec.size)
         self._max_steps = cfg.max_episode_steps
+        self._vector_reward = cfg.reward == "vector"
+        if self._vector_reward:
+            self.reward_space = rewards_module.reward_space()
+            self.reward_dim = len(rewards_module.OBJECTIVES)
         self._np_randoms: list[np.random.Generator] = [seeding.np_random()[0] for _ in range(N)]
         self._autoreset = np.zeros(N, dtype=bool)
         self._terminated = np.zeros(N, dtype=bool)
@@ -142,7 +150,11 @@ class SplitPlaceVectorEnv(VectorEnv):
             for i in np.flatnonzero(resetting):
                 self._reset_env(int(i), None)
         info = self._info()
-        rewards = info["rewards"]["reward"].copy()
+        if self._vector_reward:  # (N, 3): MO-Gymnasium's convention (``splitplace_env.rewards``)
+            r = info["rewards"]
+            rewards = np.stack([r["qos"], -r["aec"], -r["art"]], axis=1).astype(np.float32)
+        else:
+            rewards = info["rewards"]["reward"].copy()
         truncated = info["interval"] >= self._max_steps
         if self.autoreset_mode is AutoresetMode.SAME_STEP and truncated.any():
             final_obs = {k: v.copy() for k, v in e.obs.items()}
@@ -255,6 +267,8 @@ class SplitPlaceVectorEnv(VectorEnv):
             "ignored_actions": count("ignored"),
             "evicted": count("evicted"),
             "paged_mb": col("paged_mb"),
+            "fault_restarts": count("fault_restarts"),
+            "host_up": e.host_out[:, 3].copy(),
             "arrived_total": arrived,
             "finished_total": counters[:, layout.C_FINISHED],
         }

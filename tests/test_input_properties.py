@@ -24,7 +24,7 @@ from hypothesis.extra import numpy as hnp
 
 from splitplace_env import ActionCodec, SplitPlaceConfig, SplitPlaceEnv
 from splitplace_env.config import (APPLICATIONS, ARRIVAL_PROCESSES, HOST_MODELS, MAX_FRAGMENTS_PER_TASK,
-                                   MEMORY_MODELS, PRESETS, SPLIT_MODES)
+                                   MEMORY_MODELS, PRESETS, REWARD_KINDS, SPLIT_MODES)
 
 #: Examples per test: about 40 s in all on one core.
 EXAMPLES = {"any": 1500, "valid": 400, "wrong": 800, "resolve": 500, "encode": 1500, "decode": 800}
@@ -40,14 +40,18 @@ INTS = {"n_hosts": (1, 4096), "max_episode_steps": (1, 10**7), "max_tasks": (1, 
 REALS = {"mobile_fraction": (0.0, 1.0), "interval_s": (1.0, 3600.0), "arrival_rate": (0.0, 1e4),
          "alpha": (0.0, 1.0), "beta": (0.0, 1.0), "response_norm": (1.0, 1e4), "compute_scale": (1e-3, 1e3),
          "runtime_overhead_mb": (0.0, 1e5), "swap_mb": (0.0, 1e7), "placeholder_mb": (0.0, 1e6),
-         "arrival_std": (0.0, 1e4), "transfer_compression": (1e-3, 1.0)}
+         "arrival_std": (0.0, 1e4), "transfer_compression": (1e-3, 1.0), "fault_rate": (0.0, 1.0),
+         "fault_recovery_rate": (0.0, 1.0)}
 FLAGS = ("accuracy_noise", "live_inference", "hide_unmeasured", "container_costs", "migration")
 CHOICES = {"memory_model": MEMORY_MODELS, "arrival_process": ARRIVAL_PROCESSES,
            "mobility": ("random_waypoint", "static", "sumo:package:traces/sumo_grid.csv"),
-           "profile": ("analytic", "measured")}
+           "profile": ("analytic", "measured"), "reward": REWARD_KINDS}
 SEQUENCES = ("host_ram_gb", "app_weights", "applications", "split_modes", "layer_intervals", "host_type_counts")
 PER_TYPE = ("host_cores", "host_speed", "host_power")
-assert set(FIELDS) == set(INTS) | set(REALS) | set(FLAGS) | set(CHOICES) | set(SEQUENCES) | set(PER_TYPE)
+#: Sequences of (interval, host, duration) triples (16 hosts by default).
+EVENTS = ("fault_events",)
+assert set(FIELDS) == (set(INTS) | set(REALS) | set(FLAGS) | set(CHOICES) | set(SEQUENCES) | set(PER_TYPE)
+                       | set(EVENTS))
 
 NAMES = APPLICATIONS + SPLIT_MODES + HOST_MODELS + MEMORY_MODELS + ARRIVAL_PROCESSES + CHOICES["mobility"] + (
     "analytic", "measured", "sumo:", "sumo:/no/file.csv")
@@ -123,6 +127,13 @@ def valid_value(field: str) -> st.SearchStrategy:
     if field == "host_power":
         one = st.sampled_from(HOST_MODELS)
         return st.one_of(one, st.lists(one, min_size=N_TYPES, max_size=N_TYPES).map(tuple))
+    if field == "fault_events":
+        triple = st.tuples(st.integers(0, 10**7).flatmap(numpy_int), st.integers(0, 15).flatmap(numpy_int),
+                           st.integers(1, 10**7).flatmap(numpy_int))
+        plain = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 15), st.integers(1, 50)), min_size=1,
+                         max_size=4)
+        return st.one_of(st.just(()), st.lists(triple, max_size=4), st.lists(triple, max_size=4).map(tuple),
+                         plain.map(lambda es: [list(e) for e in es]), plain.map(np.array))
     raise AssertionError(field)
 
 
@@ -161,6 +172,14 @@ def wrong_kind(field: str) -> st.SearchStrategy:
         return st.one_of(st.sampled_from(allowed), st.integers(), NOT_SCALARS,
                          st.lists(st.one_of(st.integers(), st.sampled_from(allowed).map(str.encode)), min_size=1,
                                   max_size=3))
+    if field == "fault_events":
+        bad_entry = st.one_of(st.floats(0.5, 9.5), text_numbers, st.booleans(), st.none(), st.integers(-5, -1))
+        bad_triple = st.one_of(st.tuples(bad_entry, st.integers(0, 15), st.integers(1, 9)),
+                               st.tuples(st.integers(0, 9), st.integers(16, 99), st.integers(1, 9)),  # no such host
+                               st.tuples(st.integers(0, 9), st.integers(0, 15), st.integers(-3, 0)),  # no duration
+                               st.lists(st.integers(0, 9), min_size=0, max_size=2).map(tuple), st.integers())
+        return st.one_of(text_numbers, NOT_SCALARS, st.lists(bad_triple, min_size=1, max_size=3),
+                         st.just((0, 1, 2)), st.just(np.ones((2, 2))), st.just(np.ones(3)))
     if field in PER_TYPE:
         bad = st.one_of(text_numbers if field != "host_power" else st.integers(), st.booleans(), NOT_SCALARS)
         if field == "host_cores":
@@ -194,6 +213,8 @@ def value_for(field: str) -> st.SearchStrategy:
 def canonical(v) -> bool:
     """A stored config value: a Python int / float / bool / str, or a tuple of them."""
     items = v if isinstance(v, tuple) else (v,)
+    if items and all(type(x) is tuple for x in items):  # fault_events: triples of ints
+        return all(len(x) == 3 and all(type(y) is int for y in x) for x in items)
     return all(type(x) in (int, float, bool, str) for x in items)
 
 
@@ -205,7 +226,7 @@ def runs(cfg: SplitPlaceConfig) -> None:
     obs, _ = env.reset(seed=0)
     assert obs in env.observation_space
     obs, reward, *_ = env.step(env.codec.noop())
-    assert math.isfinite(reward) and obs in env.observation_space
+    assert np.all(np.isfinite(reward)) and obs in env.observation_space  # a vector reward too
 
 
 FIELD_AND_ANY = st.sampled_from(FIELDS).flatmap(lambda f: st.tuples(st.just(f), value_for(f)))
@@ -244,6 +265,8 @@ def test_valid_values_are_accepted_as_given_and_run(field_value) -> None:
     assert canonical(stored)
     if field == "app_weights" and len(value) == 0:
         assert stored == (1.0,) * len(cfg.applications)
+    elif field == "fault_events":
+        assert stored == tuple(tuple(int(x) for x in e) for e in value)
     elif isinstance(value, (tuple, list, np.ndarray)) and np.ndim(value) == 1:
         assert stored == tuple(np.asarray(value).tolist())
     else:

@@ -11,7 +11,9 @@ After every step of random (unmasked or masked) action sequences:
 * the reward is finite and in ``REWARD_RANGE``; QoS/AEC/ART are in [0, 1];
 * the mask allows only feasible choices: an allowed host placement applied
   alone (on a deep copy) is carried out;
-* the observation lies in the observation space.
+* the observation lies in the observation space;
+* under host faults: a down host runs and books nothing and the mask never offers
+  it (and every task above still holds).
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ class EpisodeChecker:
         assert np.array_equal(e.frag_ram[measured], e.frag_peak[measured]), "a placeholder was not released"
         if cfg.placeholder_mb:
             assert np.all(e.frag_ram[run & (e.frag_measured == 0)] == cfg.placeholder_mb)
+        # A host that is down runs nothing, books nothing, and the mask never offers it.
+        down = e.host_up == 0.0
+        assert not np.isin(e.frag_host[run], np.flatnonzero(down)).any(), "a fragment runs on a down host"
+        assert np.all(e.ram_used[down] == 0.0) and np.all(e.disk_used[down] == 0.0)
+        _, host_rows = self.base.codec.split_masks(self.base.action_masks())
+        assert not host_rows[:, 1:][:, down].any(), "the mask offers a down host"
 
     def _check_energy_reward(self, reward: float, info: dict) -> None:
         e = self.engine
@@ -185,6 +193,9 @@ CONFIGS = st.fixed_dictionaries({
     "migration": st.booleans(),
     "container_costs": st.booleans(),
     "arrival_process": st.sampled_from(["poisson", "gauss"]),
+    # host faults: off, occasional, frequent; recovery never, sometimes, at once
+    "fault_rate": st.sampled_from([0.0, 0.1, 0.5]),
+    "fault_recovery_rate": st.sampled_from([0.0, 0.3, 1.0]),
 }).map(_with_weights)
 
 

@@ -38,7 +38,9 @@ The state lives in a few packed numpy blocks indexed by *task slots* (``T``) and
    chain spans at least 4 intervals). A task finishes with its last fragment:
    response = finish - arrival, wait = first start - arrival, both in intervals.
    The interval's Eq. 8 reward (``metrics.eq8``) is computed from them.
-5. **Advance**: hosts move, links change, and the tasks that arrived during the
+5. **Advance**: hosts fail and recover (``fault_*`` fields, off by default:
+   fragments on a host that goes down lose their progress and wait again, their
+   memory freed; ``kernels.host_faults``), hosts move, links change, and the tasks that arrived during the
    interval join the FIFO backlog and take free task slots; beyond the slots they
    wait in the backlog (never dropped). The next observation is written.
 
@@ -175,14 +177,19 @@ class EdgeEngine:
                   "inv_response": 1 / sc["response_intervals"], "inv_batch": 1 / sc["batch"],
                   "inv_work": 1 / sc["work_s"], "inv_ram": 1 / sc["ram_mb"], "inv_disk": 1 / sc["disk_mb"],
                   "inv_data": 1 / sc["data_mb"], "inv_bandwidth": 1 / sc["bandwidth_mbps"],
-                  "inv_latency": 1 / sc["latency_s"], "inv_power": 1 / sc["power_w"]}
+                  "inv_latency": 1 / sc["latency_s"], "inv_power": 1 / sc["power_w"],
+                  "fault_rate": cfg.fault_rate, "fault_recovery_rate": cfg.fault_recovery_rate}
         #: Scalar parameters of the kernels (rows ``layout.PARAMS``).
         self.params = np.array([params[k] for k in layout.PARAMS], dtype=np.float64)
         self.obs_shapes = {"hosts": (H, len(HOST_FEATURES)), "tasks": (T, len(TASK_FEATURES_BASE) + S),
                            "fragments": (self.n_frags, len(FRAGMENT_FEATURES)), "globals": (len(GLOBAL_FEATURES),)}
         # The arenas: the tables above copied in, the state blocks zeroed at each reset.
+        # The fault trace: one column (interval, host, duration) per event; a column that
+        # never fires when there is none (a block cannot be empty).
+        events = np.array(cfg.fault_events, dtype=np.float64).reshape(-1, 3).T
+        self._fault_events = events if events.shape[1] else np.array([[-1.0], [0.0], [0.0]])
         tables = {"params": self.params, "split_f": self._split_f, "host_spec": self._host_spec,
-                  "trace": self._trace, "wl_f": self._wl_f, "power": self.hosts.power_w,
+                  "trace": self._trace, "wl_f": self._wl_f, "power": self.hosts.power_w, "faults": self._fault_events,
                   "split_i": self._split_i, "wl_i": self._wl_i}
         shapes = {**{k: v.shape for k, v in tables.items()},
                   "host_state": (len(layout.HOST_STATE), H), "task_f": (len(layout.TASK_FLOAT), T),
@@ -239,7 +246,7 @@ class EdgeEngine:
     def _bind_arena(self) -> None:
         """Names the arena's blocks (``_split_f``, ``counters``...) and their rows."""
         blocks = kernels.unpack(self._arena_f, self._arena_i, self._table)
-        for name, block in zip(layout.ARENA_FLOAT + layout.ARENA_INT, blocks):
+        for name, block in zip(layout.UNPACKED, blocks):
             setattr(self, _BLOCK_ATTR[name], block)
         for block, names in ((self._split_i, layout.SPLIT_INT), (self._split_f, layout.SPLIT_FLOAT),
                              (self._task_i, layout.TASK_INT), (self._task_f, layout.TASK_FLOAT),
@@ -271,6 +278,11 @@ class EdgeEngine:
     def host_power_w(self) -> np.ndarray:
         """(H,) power (W) of the hosts in the last interval."""
         return self._host_out[2]
+
+    @property
+    def host_up(self) -> np.ndarray:
+        """(H,) 1.0 for the hosts that are up now (the next interval's), 0.0 for those down."""
+        return self._host_out[3]
 
     def _make_room(self) -> None:
         """Before a step: room in the logs for its records, and in the backlog ring
@@ -439,5 +451,5 @@ _OBS_KEYS = ("hosts", "tasks", "fragments", "globals")
 #: Engine attribute of each arena block.
 _BLOCK_ATTR = {"params": "params", "split_f": "_split_f", "host_spec": "_host_spec", "trace": "_trace",
                "wl_f": "_wl_f", "power": "_power", "host_state": "_host_state", "task_f": "_task_f", "frag_f": "_frag_f",
-               "stats": "stats", "counters": "counters", "split_i": "_split_i", "wl_i": "_wl_i",
+               "stats": "stats", "faults": "_faults", "counters": "counters", "split_i": "_split_i", "wl_i": "_wl_i",
                "task_i": "_task_i", "frag_i": "_frag_i", "scratch_i": "_scratch_i"}

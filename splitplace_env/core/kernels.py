@@ -22,10 +22,11 @@ from splitplace_env.core.layout import (ARENA_FLOAT, ARENA_INT, BLOCKED, C_ADMIT
                                         P_ARRIVAL_STD, P_BETA, P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT,
                                         P_FULL_BATCH, P_GAUSS, P_HIDE, P_MAX_CONTAINERS, P_MAX_ENERGY,
                                         P_MIGRATION, P_MIN_SLA, P_MOBILITY, P_NOISE, P_NSPLITS, P_OVERHEAD,
-                                        P_PLACEHOLDER, P_RATE, P_RNORM, P_SWAP, READY, RUNNING)
+                                        P_PLACEHOLDER, P_RATE, P_RECOVERY_RATE, P_RNORM, P_SWAP, P_FAULT_RATE, READY,
+                                        RUNNING)
 from splitplace_env.core.masks import action_masks
 from splitplace_env.core.metrics import eq8
-from splitplace_env.core.rng import normal, poisson
+from splitplace_env.core.rng import normal, poisson, uniform
 
 #: Positions in the arena table of the blocks that hold an episode's state (zeroed
 #: by ``clear_state``), and of the counters.
@@ -136,7 +137,7 @@ def apply_placements(action, t, params, split_f, host_spec, host_state, task_i, 
         ram = frag_f[4, i] if st == RUNNING else booked_ram(frag_f[9, i], frag_i[2, i], params)
         disk = frag_f[5, i]
         if (ram_used[h] + ram > ram_mb[h] + swap + EPS or disk_used[h] + disk > disk_mb[h] + EPS
-                or (st == READY and cap > 0 and running + placed >= cap)):
+                or (st == READY and cap > 0 and running + placed >= cap) or host_state[12, h] > 0.5):
             infeasible += 1
             continue
         ram_used[h] += ram
@@ -410,6 +411,65 @@ def arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace
 
 
 @kernel
+def host_faults(t, params, rng_state, host_state, faults, frag_i, frag_f, host_up):
+    """Phase 5a, at the start of interval ``t``: hosts fail and recover; returns the
+    fragments that lost their progress.
+
+    Two sources, either or both (``SplitPlaceConfig`` ``fault_*`` fields): a random
+    process in which every up host fails with probability ``fault_rate`` and every
+    failed host recovers with probability ``fault_recovery_rate`` per interval
+    (geometric up and down times, drawn from the fault stream alone, so faults never
+    change the tasks), and a trace of (interval, host, duration) events that hold a
+    host down for intervals t0 .. t0 + duration - 1. A host is down while either
+    holds it. Every fragment running on a host that is down loses its progress: it
+    waits again (READY, no host, all its work and its start-up costs ahead, its
+    container to be measured anew) and its memory and disk are freed, so no task is
+    ever lost. A down host takes no placement (masks and admission refuse it) and
+    still draws idle power: a rebooting Pi, or a mobile host out of the broker's
+    coverage, is powered but unusable. Writes ``host_up`` (1.0 up, 0.0 down).
+    """
+    H = host_state.shape[1]
+    down, failed, until = host_state[12], host_state[13], host_state[14]
+    rate, recovery = params[P_FAULT_RATE], params[P_RECOVERY_RATE]
+    for e in range(faults.shape[1]):
+        if faults[0, e] == t:
+            h = int(faults[1, e])
+            until[h] = max(until[h], t + faults[2, e])
+    any_down = False
+    for h in range(H):
+        if rate > 0.0 or failed[h] > 0.5:  # no draws at all while faults are off
+            u = uniform(rng_state, workload.FAULT_STREAM)
+            if failed[h] > 0.5:
+                if u < recovery:
+                    failed[h] = 0.0
+            elif u < rate:
+                failed[h] = 1.0
+        down[h] = 1.0 if (failed[h] > 0.5 or t < until[h]) else 0.0
+        host_up[h] = 1.0 - down[h]
+        any_down = any_down or down[h] > 0.5
+    if not any_down:
+        return 0
+    lost = 0
+    state, host = frag_i[0], frag_i[1]
+    for i in range(state.shape[0]):
+        if state[i] != RUNNING or down[host[i]] < 0.5:
+            continue
+        state[i] = READY
+        host[i] = -1
+        frag_i[2, i] = 0
+        frag_f[0, i] = frag_f[1, i]
+        frag_f[2, i] = 0.0
+        frag_f[3, i] = 0.0
+        frag_f[8, i] = 0.0
+        lost += 1
+    for h in range(H):
+        if down[h] > 0.5:  # everything on it was just evicted
+            host_state[0, h] = 0.0
+            host_state[1, h] = 0.0
+    return lost
+
+
+@kernel
 def _block(arena, table, k):
     """Block ``k`` of an arena as a flat view (``layout.arena_table``)."""
     return arena[table[k, 0]:table[k, 0] + table[k, 1]]
@@ -430,14 +490,15 @@ def unpack(arena_f, arena_i, table):
     frag_f = _block(arena_f, t, 7).reshape((t[7, 2], t[7, 3]))
     stats = _block(arena_f, t, 8)
     power = _block(arena_f, t, 9).reshape((t[9, 2], t[9, 3]))
-    counters = _block(arena_i, t, 10)
-    split_i = _block(arena_i, t, 11).reshape((t[11, 2], t[11, 3], t[11, 4]))
-    wl_i = _block(arena_i, t, 12).reshape((t[12, 2], t[12, 3]))
-    task_i = _block(arena_i, t, 13).reshape((t[13, 2], t[13, 3]))
-    frag_i = _block(arena_i, t, 14).reshape((t[14, 2], t[14, 3]))
-    scratch_i = _block(arena_i, t, 15)
+    faults = _block(arena_f, t, 10).reshape((t[10, 2], t[10, 3]))
+    counters = _block(arena_i, t, 11)
+    split_i = _block(arena_i, t, 12).reshape((t[12, 2], t[12, 3], t[12, 4]))
+    wl_i = _block(arena_i, t, 13).reshape((t[13, 2], t[13, 3]))
+    task_i = _block(arena_i, t, 14).reshape((t[14, 2], t[14, 3]))
+    frag_i = _block(arena_i, t, 15).reshape((t[15, 2], t[15, 3]))
+    scratch_i = _block(arena_i, t, 16)
     return (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-            wl_i, task_i, frag_i, scratch_i)
+            wl_i, task_i, frag_i, scratch_i, faults)
 
 
 @kernel
@@ -450,7 +511,7 @@ def interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i,
     finished and new-task logs.
     """
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-     wl_i, task_i, frag_i, scratch_i) = blocks
+     wl_i, task_i, frag_i, scratch_i, faults) = blocks
     t = counters[C_T]
     dt = params[P_DT]
     ignored = apply_splits(action, params, split_i, split_f, task_b, task_i, frag_i, frag_f)
@@ -467,11 +528,12 @@ def interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i,
     reward, qos, aec, art = eq8(fin_f[3, lo:lo + n_fin], fin_f[4, lo:lo + n_fin], fin_f[0, lo:lo + n_fin],
                                 energy, params[P_MAX_ENERGY], params[P_ALPHA], params[P_BETA], params[P_RNORM])
     counters[C_T] = t + 1
+    lost = host_faults(t + 1, params, rng_state, host_state, faults, frag_i, frag_f, host_out[3])
     n_new = arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i,
                                ring_f, pend_i, pend_f, task_b, task_i, task_f, frag_i)
     stats[0], stats[1], stats[2], stats[3] = placed, migrated, infeasible, ignored + ign
     stats[4], stats[5], stats[6], stats[7], stats[8], stats[9], stats[10] = n_fin, energy, reward, qos, aec, art, n_new
-    stats[11], stats[12] = killed, paged
+    stats[11], stats[12], stats[13] = killed, paged, lost
     return energy
 
 
@@ -479,7 +541,7 @@ def interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i,
 def observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_frags, obs_globals):
     """Writes the observation of one environment's state (``observation.observe``)."""
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-     wl_i, task_i, frag_i, scratch_i) = blocks
+     wl_i, task_i, frag_i, scratch_i, faults) = blocks
     observation.observe(counters, params, energy, split_i, host_spec, host_state, host_out, task_b, task_i,
                         task_f, frag_i, frag_f, scratch_i, obs_hosts, obs_tasks, obs_frags, obs_globals)
 
@@ -545,12 +607,13 @@ def clear_state(arena_f, arena_i, table, task_b, host_out, ring_i, ring_f):
     ring_i[:] = 0
     ring_f[:] = 0.0
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+     wl_i, task_i, frag_i, scratch_i, faults) = unpack(arena_f, arena_i, table)
     task_i[0] = -1
     task_i[3] = -1
     task_f[2] = math.nan
     frag_i[1] = -1
     host_out[:2] = 0.0
+    host_out[3] = 1.0
     for h in range(power.shape[0]):
         host_out[2, h] = power[h, 0]
 
@@ -561,7 +624,7 @@ def first_arrivals(arena_f, arena_i, table, rng_state):
     count of the first batch of tasks (arrived during interval -1, at least one).
     The caller then makes room in the backlog ring and calls ``begin``."""
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+     wl_i, task_i, frag_i, scratch_i, faults) = unpack(arena_f, arena_i, table)
     mobility.place_hosts(int(params[P_MOBILITY]), rng_state, workload.MOBILITY_STREAM, host_spec[4],
                          host_state[4], host_state[5], host_state[6], host_state[7], host_state[8])
     counters[C_NEXT] = arrival_count(rng_state, params, 1)
@@ -573,7 +636,8 @@ def begin(arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, 
     """After ``first_arrivals``: the first tasks join the backlog and take task
     slots; writes the first observation."""
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-     wl_i, task_i, frag_i, scratch_i) = unpack(arena_f, arena_i, table)
+     wl_i, task_i, frag_i, scratch_i, faults) = unpack(arena_f, arena_i, table)
+    host_faults(counters[C_T], params, rng_state, host_state, faults, frag_i, frag_f, host_out[3])
     arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i, ring_f,
                        pend_i, pend_f, task_b, task_i, task_f, frag_i)
     observe_into(unpack(arena_f, arena_i, table), task_b, host_out, idle_energy, obs_hosts, obs_tasks, obs_frags,
@@ -586,5 +650,5 @@ def masks_batch(out, arena_f, arena_i, table, task_b):
     mask (``masks.action_masks``)."""
     for i in range(out.shape[0]):
         (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
-         wl_i, task_i, frag_i, scratch_i) = unpack(arena_f[i], arena_i[i], table)
+         wl_i, task_i, frag_i, scratch_i, faults) = unpack(arena_f[i], arena_i[i], table)
         action_masks(out[i], params, split_i, split_f, host_spec, host_state, task_b[i], task_i, frag_i, frag_f)

@@ -34,8 +34,12 @@ HOST_SPEC = ("ram_mb", "disk_mb", "cores", "speed", "mobile")
 HOST_STATE = ("ram_used", "disk_used", "bandwidth", "latency", "x", "y", "target_x", "target_y", "walk_speed",
               # work rows of a step: memory that migrations release once placements are decided,
               # and the resident memory of the running fragments at the interval's start
-              "released_ram", "released_disk", "resident_mb")
-HOST_OUT = ("host_util", "host_net_util", "host_power_w")
+              "released_ram", "released_disk", "resident_mb",
+              # host faults: down now (1.0) or up (0.0); failed by the random fault process;
+              # held down by a fault-trace event until this interval
+              "host_down", "host_failed", "host_down_until")
+#: host_up: 1.0 if the host is up at the start of the next interval (what the observation shows).
+HOST_OUT = ("host_util", "host_net_util", "host_power_w", "host_up")
 SPLIT_INT = ("split_nfrag", "split_chain", "split_network")  # network: the accuracy row a split reads
 SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak",
                # per-container fixed costs (s): checkpoint load, decode of the input
@@ -47,7 +51,7 @@ COUNTERS = ("t", "arrived", "admitted", "finished_total", "ready", "next_arrival
  C_N_PEND) = range(len(COUNTERS))
 #: What the last interval produced (``EdgeEngine.stats``).
 STATS = ("placements", "migrations", "infeasible", "ignored", "n_finished", "energy_j", "reward", "qos",
-         "aec", "art", "new_tasks", "evicted", "paged_mb")
+         "aec", "art", "new_tasks", "evicted", "paged_mb", "fault_restarts")
 #: Scalar parameters (``EdgeEngine.params``), the observation's inverse scales included.
 PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
           "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm", "arrival_rate",
@@ -56,11 +60,14 @@ PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "ru
           "arrival_std", "migration",
           # the observation's inverse scales (``SplitPlaceEnv`` docstring)
           "inv_response", "inv_batch", "inv_work", "inv_ram", "inv_disk", "inv_data", "inv_bandwidth",
-          "inv_latency", "inv_power")
+          "inv_latency", "inv_power",
+          # host faults (``kernels.host_faults``)
+          "fault_rate", "fault_recovery_rate")
 (P_NSPLITS, P_DT, P_COMPUTE, P_COMPRESSION, P_OVERHEAD, P_CHUNK, P_MAX_ENERGY, P_ALPHA, P_BETA, P_RNORM,
  P_RATE, P_MIN_SLA, P_NOISE, P_MOBILITY, P_STEPS, P_FULL_BATCH, P_SWAP, P_MAX_CONTAINERS, P_PLACEHOLDER,
  P_HIDE, P_GAUSS, P_ARRIVAL_STD, P_MIGRATION, P_INV_RESPONSE, P_INV_BATCH, P_INV_WORK, P_INV_RAM,
- P_INV_DISK, P_INV_DATA, P_INV_BANDWIDTH, P_INV_LATENCY, P_INV_POWER) = range(len(PARAMS))
+ P_INV_DISK, P_INV_DATA, P_INV_BANDWIDTH, P_INV_LATENCY, P_INV_POWER, P_FAULT_RATE,
+ P_RECOVERY_RATE) = range(len(PARAMS))
 #: Rows of the finished-task and new-task record logs.
 FIN_INT = ("task_id", "app", "split", "batch")
 FIN_FLOAT = ("response", "wait", "sla", "sla_met", "accuracy")
@@ -69,8 +76,11 @@ PEND_FLOAT = ("sla",)
 
 #: Fixed-size blocks in the arenas (``kernels.unpack`` takes them in this order).
 ARENA_FLOAT = ("params", "split_f", "host_spec", "trace", "wl_f", "host_state", "task_f", "frag_f", "stats",
-               "power")
+               "power", "faults")
 ARENA_INT = ("counters", "split_i", "wl_i", "task_i", "frag_i", "scratch_i")
+#: The blocks in the order ``kernels.unpack`` returns them (the fault trace, added
+#: last, comes last, so the kernels' positions of the others stay put).
+UNPACKED = ARENA_FLOAT[:-1] + ARENA_INT + ARENA_FLOAT[-1:]
 #: Columns of the arena table: offset, size, then the block's shape padded with 1s.
 MAX_DIMS = 4
 

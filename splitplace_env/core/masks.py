@@ -13,7 +13,7 @@ def action_masks(out, params, split_i, split_f, host_spec, host_state, task_b, t
     for each slot, the split rows (every split for a new task, else only the no-op
     0), then for each fragment slot its host row (0 always; host h where the
     fragment could be placed or migrated now and the RAM it would book and its disk
-    fit h's free capacity, RAM + swap). A new task's fragment j counts as placeable if
+    fit h's free capacity, RAM + swap; never a host that is down). A new task's fragment j counts as placeable if
     some split makes it ready at once, with the largest demand over those splits.
     New containers are offered only while fewer than ``max_containers`` run;
     running ones only if ``migration`` is on."""
@@ -65,4 +65,4 @@ def action_masks(out, params, split_i, split_f, host_spec, host_state, task_b, t
         here = frag_i[1, i]
         for h in range(H):
             out[row + 1 + h] = (movable and here != h and ram_used[h] + ram <= ram_mb[h] + swap + EPS
-                                and disk_used[h] + disk <= disk_mb[h] + EPS)
+                                and disk_used[h] + disk <= disk_mb[h] + EPS and host_state[12, h] < 0.5)

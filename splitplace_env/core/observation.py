@@ -2,7 +2,11 @@
 compiled step into four float32 arrays.
 
 Every feature is a ratio to a scale of the configuration (``EdgeEngine.scales``);
-ratios that can leave [0, 1] by construction are clipped.
+ratios that can leave [0, 1] by construction are clipped. A host that is down
+(``kernels.host_faults``) reads 0 in ``ram_free``, ``ram_capacity`` and
+``bandwidth``: every real host has RAM, so ``ram_capacity == 0`` is the down flag
+(kept in the existing features so that spaces, and trained policies, stay valid
+whether faults are on or off).
 """
 
 from __future__ import annotations
@@ -82,9 +86,10 @@ def observe(counters, params, last_energy_j, split_i, host_spec, host_state, hos
         obs_hosts[h, 1] = _unit(ram_used / ram_mb)
         obs_hosts[h, 2] = _unit(host_state[1, h] / host_spec[1, h])
         obs_hosts[h, 3] = _unit(host_out[1, h])
-        obs_hosts[h, 4] = _unit((ram_mb - ram_used) * inv_ram)
-        obs_hosts[h, 5] = _unit(ram_mb * inv_ram)
-        obs_hosts[h, 6] = _unit(host_state[2, h] * params[P_INV_BANDWIDTH])
+        up = host_state[12, h] < 0.5  # a host that is down offers no capacity and no link
+        obs_hosts[h, 4] = _unit((ram_mb - ram_used) * inv_ram) if up else 0.0
+        obs_hosts[h, 5] = _unit(ram_mb * inv_ram) if up else 0.0
+        obs_hosts[h, 6] = _unit(host_state[2, h] * params[P_INV_BANDWIDTH]) if up else 0.0
         obs_hosts[h, 7] = _unit(host_state[3, h] * params[P_INV_LATENCY])
         obs_hosts[h, 8] = _unit(host_out[2, h] * params[P_INV_POWER])
         obs_hosts[h, 9] = host_spec[4, h]

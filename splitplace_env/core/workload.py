@@ -25,8 +25,8 @@ from splitplace_env.core.jit import kernel
 #: split modes onto them).
 ACCURACY_MODES: tuple[str, ...] = NETWORKS
 #: Random streams of an episode (entries of the engine's generator state).
-WORKLOAD_STREAM, ACCURACY_STREAM, MOBILITY_STREAM = 0, 1, 2
-N_STREAMS = 3
+WORKLOAD_STREAM, ACCURACY_STREAM, MOBILITY_STREAM, FAULT_STREAM = 0, 1, 2, 3
+N_STREAMS = 4
 #: Rows of the backlog ring: ints, then floats (one accuracy row per network).
 RING_INT = ("app", "batch")
 RING_FLOAT = ("sla", "arrival") + tuple(f"accuracy_{m}" for m in ACCURACY_MODES)
