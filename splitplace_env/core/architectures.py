@@ -1,8 +1,10 @@
-"""Analytic description of the authors' split networks (facts file, section 3.1).
+"""Analytic description of the authors' split networks.
+
+Source: the authors' code (github.com/imperial-qore/SplitPlace, the networks its container images build: DockerImages/images/*/main.py).
 
 Each fragment is a list of operations; from them we derive parameters, multiply-
-accumulates (MACs) and activation sizes per sample, exactly as the facts file's
-section 3.3 tabulates them. This is plain arithmetic (no torch), so the emulator's
+accumulates (MACs) and activation sizes per sample (the parameter counts are checked
+against the torch modules by tests/test_nets.py). This is plain arithmetic (no torch), so the emulator's
 default profile can be regenerated anywhere; the PyTorch profiler (issue 6)
 measures the same quantities on the real modules.
 """
@@ -11,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: (in_dim D, classes, channels, width multiplier m) per application, facts 3.1.
+#: (in_dim D, classes, channels, width multiplier m) per application; authors' code
+#: (imperial-qore/SplitPlace, DockerImages/images/*/main.py networks).
 APP_SHAPES: dict[str, tuple[int, int, int, int]] = {
     "MNIST": (28, 10, 1, 1),
     "FashionMNIST": (28, 10, 1, 2),
@@ -78,7 +81,7 @@ def _numel(shape: tuple[int, ...]) -> int:
 
 
 def layer_fragments(app: str) -> list[FragmentShape]:
-    """The 4-fragment chain of ``LayerSplitNet`` (facts 3.1)."""
+    """The 4-fragment chain of ``LayerSplitNet`` (authors' code, container images)."""
     d, out, ch, m = APP_SHAPES[app]
     flat = 16 * m * (d - 4) ** 2
     specs = [
@@ -96,7 +99,7 @@ def layer_fragments(app: str) -> list[FragmentShape]:
 
 
 def semantic_branch(app: str) -> FragmentShape:
-    """One of the 5 identical parallel branches of ``SemanticSplitNet`` (facts 3.1)."""
+    """One of the 5 identical parallel branches of ``SemanticSplitNet`` (authors' code, container images)."""
     d, out, ch, m = APP_SHAPES[app]
     ops = [
         Op("conv3", ch, 8 * m), Op("act"),

@@ -31,7 +31,8 @@ PI_CORE_MFLOP_PER_MS = 1.0
 #: Fixed per-operation, per-sample dispatch cost on a Pi (Python + PyTorch), ms.
 PI_OP_OVERHEAD_MS = 0.05
 
-#: Accuracy of each split on held-out data (facts file 3.5, pre-break values).
+#: Accuracy of each split on held-out data (authors' code, imperial-qore/SplitPlace:
+#: the held-out accuracy curves of its split-network training, pre-break values).
 #: "compressed" has no figure from the authors: MNIST's is measured on the real
 #: half-width model trained offline (``splitplace train-models``: 0.962, beside 0.972
 #: layer and 0.960 semantic on the same held-out images), and since it came out level

@@ -1,4 +1,6 @@
-"""The authors' split networks in PyTorch (facts file, section 3.1) and the MC model.
+"""The authors' split networks in PyTorch and the MC model.
+
+Source: the authors' code (github.com/imperial-qore/SplitPlace, the networks its container images build: DockerImages/images/*/main.py).
 
 Every model keeps its fragments in ``self.fragments`` (an ``nn.ModuleList``, i.e.
 a list of ``nn.Module``) and says how they compose through ``parallel``:
@@ -55,7 +57,7 @@ class SplitNet(nn.Module):
 
 
 class LayerSplitNet(SplitNet):
-    """``LayerSplitNet``: conv1 | conv2 | pool+fc1 | fc2+log_softmax (facts 3.1)."""
+    """``LayerSplitNet``: conv1 | conv2 | pool+fc1 | fc2+log_softmax (authors' code, container images)."""
 
     parallel = False
 
@@ -72,7 +74,7 @@ class LayerSplitNet(SplitNet):
 
 
 class SemanticSplitNet(SplitNet):
-    """``SemanticSplitNet``: 5 identical branches over disjoint class fifths (facts 3.1)."""
+    """``SemanticSplitNet``: 5 identical branches over disjoint class fifths (authors' code, container images)."""
 
     parallel = True
 
