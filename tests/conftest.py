@@ -14,12 +14,19 @@ Provides:
   removed afterwards (``RAY_TMPDIR`` for the whole session, a fresh one per test
   with ``ray_tmpdir``), so no ``ray_current_cluster`` or ``session_latest`` is
   left pointing at a cluster that has ended.
+* ``--check-tree-clean`` (off by default; ``make test`` should pass it): the
+  session fails if it created, changed or deleted any file of the git working
+  tree that git does not ignore (tests must write only under ``tmp_path``). It
+  compares ``git status`` and content hashes from before and after this session
+  only, so a file a person edits or commits while the suite runs is flagged too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +39,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import splitplace_env
+
+#: ``pytester`` runs a small pytest session in a temporary folder (tests/test_tree_clean.py).
+pytest_plugins = ["pytester"]
 
 settings.register_profile(
     "splitplace",
@@ -194,3 +204,119 @@ def ray_tmpdir(ray_session_tmpdir: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     finally:
         _shutdown_ray()
         _remove_tree(root)
+
+
+# --- --check-tree-clean: the suite must leave the git working tree as it found it ---
+
+#: Key under which the session-start snapshot is kept on the pytest config.
+_TREE_SNAPSHOT_KEY = pytest.StashKey[tuple[Path, dict[str, str]]]()
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Runs ``git -C repo args`` and captures its output (raises if git is not installed)."""
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+
+
+def _git_toplevel(start: Path) -> Path | None:
+    """The root of the git working tree holding ``start``, or None without git or a repository."""
+    try:
+        done = _git(start, "rev-parse", "--show-toplevel")
+    except OSError:  # git not installed
+        return None
+    if done.returncode != 0:
+        return None
+    return Path(done.stdout.decode().strip())
+
+
+def _git_tree_snapshot(repo: Path) -> dict[str, str]:
+    """The state of every file ``git status`` lists (modified, deleted or untracked, not ignored).
+
+    Args:
+        repo: root of a git working tree.
+
+    Returns:
+        Path (relative to ``repo``) -> its two-letter porcelain status and the
+        sha256 of its content (``"missing"`` for a deleted file). Files that
+        ``git status`` does not list are as committed, so they need no hash.
+
+    Raises:
+        RuntimeError: if ``git status`` fails.
+    """
+    done = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    if done.returncode != 0:
+        raise RuntimeError(f"git status failed in {repo}: {done.stderr.decode().strip()}")
+    fields = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    state: dict[str, str] = {}
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if not entry:
+            continue
+        code, path = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            i += 1  # a rename or copy is followed by its source path
+        file = repo / path
+        digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "missing"
+        state[path] = f"{code} {digest}"
+    return state
+
+
+def _tree_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The paths whose status or content differs between two ``_git_tree_snapshot`` results."""
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+@pytest.fixture(scope="session")
+def git_tree_snapshot() -> Callable[[Path], dict[str, str]]:
+    """The snapshot function ``git_tree_snapshot(repo)`` (see ``_git_tree_snapshot``)."""
+    return _git_tree_snapshot
+
+
+@pytest.fixture(scope="session")
+def tree_changes() -> Callable[[dict[str, str], dict[str, str]], list[str]]:
+    """The comparison ``tree_changes(before, after)`` -> changed paths (see ``_tree_changes``)."""
+    return _tree_changes
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Adds ``--check-tree-clean``."""
+    parser.addoption(
+        "--check-tree-clean",
+        action="store_true",
+        default=False,
+        help="fail the session if the tests created, changed or deleted a file of the git "
+        "working tree (compares git status and content hashes before and after the session; "
+        "a concurrent edit by someone else is flagged too)",
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Records the working tree's state, on the controller only, if ``--check-tree-clean``."""
+    config = session.config
+    if not config.getoption("--check-tree-clean") or hasattr(config, "workerinput"):
+        return
+    repo = _git_toplevel(config.rootpath)
+    if repo is None:  # installed package or no git: nothing to compare
+        return
+    config.stash[_TREE_SNAPSHOT_KEY] = (repo, _git_tree_snapshot(repo))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fails the session, naming the files, if the working tree differs from its recorded state."""
+    config = session.config
+    recorded = config.stash.get(_TREE_SNAPSHOT_KEY, None)
+    if recorded is None:
+        return
+    repo, before = recorded
+    changed = _tree_changes(before, _git_tree_snapshot(repo))
+    if not changed:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "--check-tree-clean: the test session changed the working tree", red=True)
+        reporter.write_line(f"created, changed or deleted under {repo} (tests must write only under tmp_path):")
+        for path in changed:
+            reporter.write_line(f"  {path}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,12 +1,13 @@
 """Analytic description of the authors' split networks.
 
-Source: the authors' code (github.com/imperial-qore/SplitPlace, the networks its container images build: DockerImages/images/*/main.py).
+Source: the authors' code (github.com/imperial-qore/SplitPlace, the networks its
+container images build: DockerImages/images/*/main.py).
 
 Each fragment is a list of operations; from them we derive parameters, multiply-
 accumulates (MACs) and activation sizes per sample (the parameter counts are checked
-against the torch modules by tests/test_nets.py). This is plain arithmetic (no torch), so the emulator's
-default profile can be regenerated anywhere; the PyTorch profiler (issue 6)
-measures the same quantities on the real modules.
+against the torch modules by tests/test_nets.py). This is plain arithmetic (no
+torch), so the emulator's default profile can be regenerated anywhere; the PyTorch
+profiler (issue 6) measures the same quantities on the real modules.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The authors' split networks in PyTorch and the MC model.
 
-Source: the authors' code (github.com/imperial-qore/SplitPlace, the networks its container images build: DockerImages/images/*/main.py).
+Source: the authors' code (github.com/imperial-qore/SplitPlace, the networks its
+container images build: DockerImages/images/*/main.py).
 
 Every model keeps its fragments in ``self.fragments`` (an ``nn.ModuleList``, i.e.
 a list of ``nn.Module``) and says how they compose through ``parallel``:
