@@ -42,7 +42,7 @@ run: $(STAMP)
 ## test: every test, slow ones included (the RLlib test runs in $(RLLIB_VENV))
 test: $(STAMP) $(RLLIB_STAMP)
 	SPLITPLACE_RLLIB_PYTHON=$(abspath $(RLLIB_PY)) \
-	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15  # loadgroup: one Ray cluster at a time
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15 --check-tree-clean  # loadgroup: one Ray cluster at a time
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.speed

@@ -58,8 +58,8 @@ def test_parameter_counts_equal_the_analytic_architectures(app: str) -> None:
     assert [count_parameters(f) for f in compressed.fragments] == [arch.compressed_model(app).params]
 
 
-def test_facts_file_parameter_totals() -> None:
-    # facts 3.3: MNIST layer 1,199,882; semantic 148,898 x 5; CIFAR100 layer 6,524,132
+def test_authors_network_parameter_totals() -> None:
+    # parameter counts of the authors' networks (imperial-qore/SplitPlace, DockerImages/images/*/main.py): MNIST layer 1,199,882; semantic 148,898 x 5; CIFAR100 layer 6,524,132
     assert count_parameters(build_model("MNIST", "layer")) == 1_199_882
     assert count_parameters(build_model("MNIST", "semantic")) == 744_490
     assert count_parameters(build_model("CIFAR100", "layer")) == 6_524_132
