@@ -1,6 +1,9 @@
 """Collects a trace dataset for the DASO / GOBI surrogates.
 
-``python -m agents.collect_traces --episodes 24 --out traces.npz`` plays
+``python -m agents.collect_traces --episodes 24`` writes ``traces.npz`` into a new
+``runs/collect-traces-<timestamp>/`` (``--out FILE`` to choose; nothing of it
+ships, so there is no ``--update-committed`` and no file under ``agents/weights/``
+or ``benchmarks/results/`` is ever overwritten). It plays
 SplitPlace-v0 with random splits (each episode draws its own semantic
 probability, so the trace covers all-layer to all-semantic mixes) and, per
 interval, a randomly chosen heuristic placement (random, first-fit,
@@ -12,7 +15,6 @@ Eq. 8 reward as the target.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from agents.placement import build_problem
 from agents.runner import make_env
 from agents.splitters import pending_slots
 from agents.surrogate import onehot_inputs, problem_inputs
+from splitplace_env.cli_args import CommandParser, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_file
 
 logger = logging.getLogger(__name__)
 
@@ -93,19 +97,53 @@ def collect(episodes: int, seed: int = 1000, env_id: str = "SplitPlace-v0", env_
             "glob_gobi": np.stack(cols[3]), "reward": np.asarray(cols[4], dtype=np.float32)}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: collect traces into an .npz file."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--episodes", type=int, default=24)
-    ap.add_argument("--seed", type=int, default=1000, help="first episode seed (evaluation uses 0..)")
-    ap.add_argument("--out", type=Path, default=Path("traces.npz"))
+#: File name of the traces in a run directory (``agents.train_surrogate --traces`` reads it).
+TRACES_NAME = "traces.npz"
+#: Upper bound of --episodes (beyond it the rows would not fit in memory).
+MAX_EPISODES = 100_000
+#: Shipped folders an explicit --out must not write into (this command refreshes none of them).
+SHIPPED_DIRS = tuple(Path(__file__).resolve().parents[1] / d
+                     for d in ("agents/weights", "benchmarks/results", "splitplace_env/data"))
+
+
+def check_out(out: Path | None) -> None:
+    """Raises ``OutputPathError`` if ``--out`` lies in a shipped folder (weights, results, data)."""
+    if out is None:
+        return
+    path = out.expanduser().resolve()
+    for shipped in SHIPPED_DIRS:
+        if path == shipped or shipped in path.parents:
+            raise OutputPathError(f"--out {out} is inside the shipped folder {shipped}; "
+                                  "traces are not shipped, write them elsewhere")
+    if path.suffix != ".npz":
+        raise OutputPathError(f"--out {out}: expected a file name ending in .npz")
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Command line: collect traces into an .npz file; returns the exit code.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+        prog: the program name shown in usage and errors.
+    """
+    ap = CommandParser(prog=prog or "python -m agents.collect_traces", description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int_arg(1, MAX_EPISODES), default=24, help="episodes to play")
+    ap.add_argument("--seed", type=int_arg(0), default=1000, help="first episode seed (evaluation uses 0..)")
+    ap.add_argument("--out", type=Path, default=None, metavar="FILE",
+                    help=f"the .npz file to write (default: runs/collect-traces-<timestamp>/{TRACES_NAME} "
+                         "under the current directory)")
     args = ap.parse_args(argv)
+    try:
+        check_out(args.out)
+        out = resolve_output_file("collect-traces", TRACES_NAME, args.out)
+    except OutputPathError as exc:
+        ap.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     data = collect(args.episodes, args.seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, **data)
-    print(f"wrote {len(data['reward'])} rows to {args.out}")
+    np.savez_compressed(out, **data)
+    print(f"wrote {len(data['reward'])} rows to {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

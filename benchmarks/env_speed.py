@@ -47,6 +47,8 @@ import numpy as np
 
 import splitplace_env  # noqa: F401  (registers the ids)
 from benchmarks import paper
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_dir
 
 RESULTS_DIR = Path(paper.RESULTS_DIR)
 DEFAULT_HOSTS = (16, 64, 256, 1024)
@@ -458,12 +460,14 @@ def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_results(result: dict[str, Any], out_dir: Path | str = RESULTS_DIR) -> tuple[Path, Path]:
+def write_results(result: dict[str, Any], out_dir: Path | str) -> tuple[Path, Path]:
     """Writes ``env_speed.csv`` and ``env_speed.md`` into ``out_dir``.
 
     Args:
         result: a ``measure`` result.
-        out_dir: the folder (created if needed).
+        out_dir: the folder (created if needed), resolved by the caller
+            (``splitplace_env.outputs.resolve_output_dir``): no default, so a
+            library call never writes the committed results by accident.
 
     Returns:
         The paths of the CSV and the Markdown files.
@@ -479,30 +483,42 @@ def write_results(result: dict[str, Any], out_dir: Path | str = RESULTS_DIR) -> 
     return csv_path, md_path
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def check_env_id(env_id: str) -> str:
+    """``--env-id``: a registered Gymnasium id (a ``type=`` converter, so the error names the option)."""
+    if env_id not in gym.registry:
+        known = ", ".join(sorted(e for e in gym.registry if e.startswith("SplitPlace")))
+        raise argparse.ArgumentTypeError(f"unregistered environment id {env_id!r}; expected one of {known}")
+    return env_id
+
+
+def build_parser(prog: str = "python -m benchmarks.env_speed") -> argparse.ArgumentParser:
+    """The env_speed command's parser (one-line errors, range-checked counts, defaults in the help)."""
+    p = CommandParser(prog=prog, description=__doc__.splitlines()[0])
+    p.add_argument("--blocks", type=int_arg(1), default=20, help="interleaved block pairs")
+    p.add_argument("--steps", type=int_arg(1), default=500, help="steps per block and env")
+    p.add_argument("--warmup", type=int_arg(0), default=200, help="untimed steps per env before the blocks")
+    p.add_argument("--hosts", type=int_arg(1), nargs="*", default=list(DEFAULT_HOSTS),
+                   help="cluster sizes of the scaling run (none to skip)")
+    p.add_argument("--scale-warmup", type=int_arg(0), default=20, help="untimed steps per size")
+    p.add_argument("--scale-steps", type=int_arg(1), default=50, help="timed steps per size")
+    p.add_argument("--seed", type=int_arg(0), default=0, help="seed of every env")
+    p.add_argument("--env-id", type=check_env_id, default="SplitPlace-v0", help="environment id")
+    p.add_argument("--quick", action="store_true",
+                   help="short run: 4 blocks x 250 steps, warm-up 50; all four sizes with 5 + 10 steps")
+    add_output_arguments(p, "benchmarks/results/env_speed.*", what="folder for env_speed.csv and env_speed.md")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command line: measure, write the results and print the report; returns the exit code
     (``measure`` gives the figures to library callers).
 
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
+        prog: the program name shown in usage and errors (``benchmarks.cli`` passes
+            ``splitplace bench ...``).
     """
-    from splitplace_env.outputs import OutputPathError, resolve_output_dir
-
-    p = argparse.ArgumentParser(prog="python -m benchmarks.env_speed", description=__doc__.splitlines()[0])
-    p.add_argument("--blocks", type=int, default=20, help="interleaved block pairs (default 20)")
-    p.add_argument("--steps", type=int, default=500, help="steps per block and env (default 500)")
-    p.add_argument("--warmup", type=int, default=200, help="untimed steps per env before the blocks (default 200)")
-    p.add_argument("--hosts", type=int, nargs="*", default=list(DEFAULT_HOSTS),
-                   help="cluster sizes of the scaling run (none to skip; default 16 64 256 1024)")
-    p.add_argument("--scale-warmup", type=int, default=20, help="untimed steps per size (default 20)")
-    p.add_argument("--scale-steps", type=int, default=50, help="timed steps per size (default 50)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--env-id", default="SplitPlace-v0")
-    p.add_argument("--quick", action="store_true",
-                   help="short run: 4 blocks x 250 steps, warm-up 50; all four sizes with 5 + 10 steps")
-    p.add_argument("--out-dir", type=Path, default=None,
-                   help="folder for env_speed.csv and env_speed.md (default: a new runs/env-speed-* folder)")
-    p.add_argument("--update-committed", action="store_true", help=f"write the committed {RESULTS_DIR}/")
+    p = build_parser(prog or "python -m benchmarks.env_speed")
     args = p.parse_args(argv)
     try:
         out_dir = resolve_output_dir("env-speed", args.out_dir, update_committed=args.update_committed,

@@ -12,13 +12,14 @@ from typing import Any, Sequence
 from benchmarks.jobs import RL_PREFIX, Job, Runner, make_jobs
 from benchmarks.paper import RESULTS_DIR
 from benchmarks.summary import improvement, ordered_agents, summarize
-from benchmarks.sweep import add_sweep_arguments, run_sweep
+from benchmarks.sweep import MAX_INTERVALS, MAX_SEEDS, add_sweep_arguments, run_sweep
 from splitplace_env.cli_args import add_output_arguments, int_arg
 from splitplace_env.outputs import OutputPathError, resolve_output_dir
 
 REFERENCE_AGENT = "SplitPlace"
-#: Upper bounds of the counts (beyond them a run would not fit in memory or in a day).
-MAX_SEEDS, MAX_INTERVALS, MAX_BOOT = 10_000, 100_000, 100_000
+#: Upper bound of --n-boot (beyond it the bootstrap would not fit in memory or in a day); the seed and
+#: interval bounds come from benchmarks.sweep, shared with its command.
+MAX_BOOT = 100_000
 
 
 def default_agents() -> list[str]:
@@ -139,7 +140,7 @@ def check_sweep_options(args: argparse.Namespace) -> None:
     """Raises ``ValueError`` on a bad ``--workers`` or on ``--ray`` without Ray installed."""
     import importlib.util
 
-    if args.workers is not None and args.workers < 1:  # sweep_from_args callers parse with type=int
+    if args.workers is not None and args.workers < 1:  # for Namespaces not made by add_sweep_arguments
         raise ValueError(f"--workers: expected an integer >= 1, got {args.workers}")
     if (args.ray or args.ray_address) and importlib.util.find_spec("ray") is None:
         raise ValueError(f"{'--ray-address' if args.ray_address else '--ray'} needs Ray: "
@@ -185,9 +186,6 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, d: RunDefaults) ->
     parser.add_argument("--n-boot", type=int_arg(1, MAX_BOOT), default=2000, help="bootstrap replicates")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG figure")
     add_sweep_arguments(parser)
-    # benchmarks.sweep declares --workers with type=int, which takes "1_0" and "0"; hold it to
-    # the same integer rule as the other counts (until sweep.py does so itself).
-    parser._option_string_actions["--workers"].type = int_arg(1)
 
 
 def print_files(result: "ExperimentResult") -> None:

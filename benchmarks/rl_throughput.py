@@ -30,9 +30,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from benchmarks.paper import RESULTS_DIR
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_dir
+
 #: PPO settings of every timed run (SplitPlace and CartPole alike).
 PPO_KW = {"n_steps": 256, "batch_size": 64, "n_epochs": 4}
-COMMITTED_DIR = os.path.join("benchmarks", "results")
+#: The committed results folder ``--update-committed`` refreshes (absolute, not relative to the cwd).
+COMMITTED_DIR = RESULTS_DIR
 
 
 def masked_random_actions(masks: np.ndarray, n_tasks: int, n_splits: int, n_hosts: int,
@@ -194,29 +199,30 @@ def write_results(vec_rows: list[dict], ppo_rows: list[dict], out_dir: str, args
     return [csv_path, md_path]
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.rl_throughput``: measures, prints and writes the tables."""
-    from splitplace_env.outputs import OutputPathError, resolve_output_dir
-
-    p = argparse.ArgumentParser(prog="splitplace bench rl-throughput", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--num-envs", type=_positive, nargs="+", default=[1, 4, 16, 64, 256],
+def build_parser(prog: str = "python -m benchmarks.rl_throughput") -> argparse.ArgumentParser:
+    """The rl-throughput command's parser (one-line errors, range-checked counts, defaults in the help)."""
+    p = CommandParser(prog=prog, description=__doc__.split("\n")[0])
+    p.add_argument("--num-envs", type=int_arg(1), nargs="+", default=[1, 4, 16, 64, 256],
                    help="vector env sizes to measure")
-    p.add_argument("--vec-steps", type=_positive, default=200, help="timed vector steps per size")
-    p.add_argument("--blocks", type=_positive, default=10, help="alternating blocks per size")
-    p.add_argument("--timesteps", type=_positive, default=1024, help="timed PPO steps per run")
-    p.add_argument("--repeats", type=_positive, default=3, help="alternating PPO runs per case")
+    p.add_argument("--vec-steps", type=int_arg(1), default=200, help="timed vector steps per size")
+    p.add_argument("--blocks", type=int_arg(1), default=10, help="alternating blocks per size")
+    p.add_argument("--timesteps", type=int_arg(1), default=1024, help="timed PPO steps per run")
+    p.add_argument("--repeats", type=int_arg(1), default=3, help="alternating PPO runs per case")
     p.add_argument("--skip-vector", action="store_true", help="skip the vector env part")
     p.add_argument("--skip-ppo", action="store_true", help="skip the PPO part")
-    p.add_argument("--out-dir", default=None, help="output folder (default: a new runs/rl-throughput-* folder)")
-    p.add_argument("--update-committed", action="store_true", help=f"write the committed {COMMITTED_DIR}/")
+    add_output_arguments(p, "benchmarks/results/rl_throughput.*",
+                         what="folder for rl_throughput.csv and rl_throughput.md")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """``python -m benchmarks.rl_throughput``: measures, prints and writes the tables.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+        prog: the program name shown in usage and errors (``benchmarks.cli`` passes it).
+    """
+    p = build_parser(prog or "python -m benchmarks.rl_throughput")
     args = p.parse_args(argv)
     args.argv = list(argv) if argv is not None else []
     try:

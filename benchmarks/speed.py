@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 from benchmarks import report
 from benchmarks.paper import RESULTS_DIR
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
 
 #: Scalar results of ``benchmarks.env_speed.compare_with_cartpole`` shown in the report.
 ENV_KEYS = ("env_id", "splitplace_steps_per_s", "cartpole_steps_per_s", "ratio_medians", "ratio_means",
@@ -107,24 +108,23 @@ def speed_markdown(result: dict[str, Any], settings: dict[str, Any]) -> str:
 
 
 def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentParser:
-    """The speed command's parser."""
-    parser = argparse.ArgumentParser(prog=prog, description="Env step rate vs CartPole-v1, agent decision times "
-                                                            "and PPO training steps/s; writes speed.csv/.md.")
+    """The speed command's parser (one-line errors, range-checked counts, defaults in the help)."""
+    parser = CommandParser(prog=prog, description="Env step rate vs CartPole-v1, agent decision times "
+                                                  "and PPO training steps/s; writes speed.csv/.md.")
     parser.add_argument("--agents", nargs="+", default=None, help="agents to time (default: the Table 1 agents)")
-    parser.add_argument("--blocks", type=int, default=5, help="timing blocks per environment (default: 5)")
-    parser.add_argument("--block-steps", type=int, default=200, help="SplitPlace steps per block (default: 200)")
-    parser.add_argument("--agent-intervals", type=int, default=20, help="intervals per agent (default: 20)")
+    parser.add_argument("--blocks", type=int_arg(1), default=5, help="timing blocks per environment")
+    parser.add_argument("--block-steps", type=int_arg(1), default=200, help="SplitPlace steps per block")
+    parser.add_argument("--agent-intervals", type=int_arg(1), default=20, help="intervals per agent")
     parser.add_argument("--agent-sizes", type=int, nargs="+", default=[16], choices=[16, 64, 256],
-                        help="cluster sizes (hosts) for the agent timing (default: 16)")
-    parser.add_argument("--ppo-steps", type=int, default=2048, help="PPO timesteps per measurement (default: 2048)")
-    parser.add_argument("--ppo-envs", type=int, nargs="+", default=[1, 2, 4], help="env counts (default: 1 2 4)")
+                        help="cluster sizes (hosts) for the agent timing")
+    parser.add_argument("--ppo-steps", type=int_arg(1), default=2048, help="PPO timesteps per measurement")
+    parser.add_argument("--ppo-envs", type=int_arg(1), nargs="+", default=[1, 2, 4], help="env counts")
     parser.add_argument("--ppo-vec", choices=["dummy", "subproc"], default="subproc",
-                        help="vectorised env type for PPO with more than one env (default: subproc)")
+                        help="vectorised env type for PPO with more than one env")
     parser.add_argument("--no-ppo", action="store_true", help="skip the PPO throughput part")
     parser.add_argument("--quick", action="store_true",
                         help="3 blocks of 100 steps, 10 intervals per agent, 1024 PPO steps")
-    parser.add_argument("--out-dir", default=None, help="output folder (default: a new runs/speed-* folder)")
-    parser.add_argument("--update-committed", action="store_true", help=f"write the committed {RESULTS_DIR}/")
+    add_output_arguments(parser, "benchmarks/results/speed.*", what="folder for speed.csv and speed.md")
     parser.add_argument("--no-progress", action="store_true",
                         help="accepted like the other bench commands; this one shows no progress bars")
     return parser
@@ -132,16 +132,21 @@ def build_parser(prog: str = "python -m benchmarks.speed") -> argparse.ArgumentP
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point: prints the report and writes speed.csv / speed.md."""
-    from benchmarks.experiment import default_agents
+    from benchmarks.experiment import check_agents, default_agents
 
     from splitplace_env.outputs import OutputPathError, resolve_output_dir
 
     parser = build_parser(prog or "python -m benchmarks.speed")
     args = parser.parse_args(argv)
     try:
+        if args.agents:
+            try:
+                check_agents(args.agents)
+            except ValueError as exc:
+                raise ValueError(f"--agents: {exc}") from None
         out_dir = str(resolve_output_dir("speed", args.out_dir, update_committed=args.update_committed,
                                          committed=RESULTS_DIR))
-    except OutputPathError as exc:
+    except (OutputPathError, ValueError) as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.quick:

@@ -31,6 +31,14 @@ from typing import Any, Iterable, Sequence
 from agents.rl.rllib import ray_address_argument, resolve_ray_address
 from benchmarks.jobs import Job, Runner, make_jobs, run_job
 from benchmarks.paper import RESULTS_DIR
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_file
+
+#: The command's CSV file name (in its run directory, or benchmarks/results/ with --update-committed).
+CSV_NAME = "sweep_runs.csv"
+#: Upper bounds of the seed and interval counts of every sweep command (beyond them a run would not fit
+#: in memory or in a day).
+MAX_SEEDS, MAX_INTERVALS = 10_000, 100_000
 
 
 def default_workers() -> int:
@@ -192,7 +200,7 @@ def run_sweep(jobs: Sequence[Job], *, runner: Runner | None = None, workers: int
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the parallelism options shared by the sweep commands."""
     group = parser.add_argument_group("parallelism")
-    group.add_argument("--workers", type=int, default=None,
+    group.add_argument("--workers", type=int_arg(1), default=None,
                        help="parallel worker processes / Ray CPUs (default: all available CPUs; 1 = in-process)")
     group.add_argument("--ray", action="store_true", help="run jobs as Ray tasks on a local ray.init(num_cpus=WORKERS)")
     group.add_argument("--ray-address", default=None, metavar="ADDR", type=ray_address_argument,
@@ -214,31 +222,50 @@ def sweep_from_args(jobs: Sequence[Job], args: argparse.Namespace, desc: str) ->
     return run_sweep(jobs, desc=desc, **sweep_options(args))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m benchmarks.sweep`` argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.sweep",
-        description="Run an agents x seeds x scenarios sweep and write one CSV row per episode.")
+def build_parser(prog: str = "python -m benchmarks.sweep") -> argparse.ArgumentParser:
+    """The ``python -m benchmarks.sweep`` argument parser (one-line errors, defaults in the help)."""
+    parser = CommandParser(
+        prog=prog, description="Run an agents x seeds x scenarios sweep and write one CSV row per episode.")
     parser.add_argument("--agents", nargs="+", required=True, help="agent names (or rl:PATH)")
-    parser.add_argument("--seeds", type=int, default=2, help="number of seeds 0..N-1 (default: 2)")
-    parser.add_argument("--intervals", type=int, default=100, help="intervals per episode (default: 100)")
+    parser.add_argument("--seeds", type=int_arg(1, MAX_SEEDS), default=2, help="number of seeds 0..N-1")
+    parser.add_argument("--intervals", type=int_arg(1, MAX_INTERVALS), default=100, help="intervals per episode")
     parser.add_argument("--scenarios", nargs="+", default=["SplitPlace-v0"], help="environment ids")
-    parser.add_argument("--out", default=os.path.join(RESULTS_DIR, "sweep_runs.csv"), help="CSV path for the rows")
+    add_output_arguments(parser, f"benchmarks/results/{CSV_NAME}", option="--out", what="CSV path for the rows",
+                         default=f"runs/sweep-<timestamp>/{CSV_NAME} under the current directory")
     add_sweep_arguments(parser)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs a sweep from the command line; prints the rows and writes a CSV."""
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Runs a sweep from the command line; prints the rows and writes a CSV.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+        prog: the program name shown in usage and errors.
+    """
+    from benchmarks.experiment import check_agents, check_env_id, check_sweep_options
     from benchmarks.report import format_rows, write_rows_csv
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser(prog or "python -m benchmarks.sweep")
+    args = parser.parse_args(argv)
+    try:
+        check_sweep_options(args)
+        for env_id in args.scenarios:
+            check_env_id(env_id, "--scenarios")
+        try:
+            check_agents(args.agents, args.scenarios[0])
+        except ValueError as exc:
+            raise ValueError(f"--agents: {exc}") from None
+        out = resolve_output_file("sweep", CSV_NAME, args.out, update_committed=args.update_committed,
+                                  committed=os.path.join(RESULTS_DIR, CSV_NAME))
+    except (OutputPathError, ValueError) as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.WARNING)
     jobs = make_jobs(args.agents, range(args.seeds), args.scenarios, args.intervals)
     rows = sweep_from_args(jobs, args, "sweep")
-    write_rows_csv(rows, args.out)
+    write_rows_csv(rows, str(out))
     print(format_rows(rows))
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
 

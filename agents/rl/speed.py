@@ -1,7 +1,8 @@
 """Environment steps per second during PPO training, for 1, 2 and 4 environments.
 
-``python -m agents.rl.speed`` prints a table and writes
-``benchmarks/results/rl_speed.csv`` and ``rl_speed.md``. Each row is a short PPO
+``python -m agents.rl.speed`` prints a table and writes ``rl_speed.csv`` and
+``rl_speed.md`` into a new ``runs/rl-speed-<timestamp>/`` (``--out-dir`` to choose,
+``--update-committed`` to refresh ``benchmarks/results/``). Each row is a short PPO
 run (``timesteps`` environment steps, rollouts and gradient updates included)
 timed around ``learn``; one run of PPO on ``CartPole-v1`` in the same process
 gives a machine-independent ratio (absolute figures drift on shared machines).
@@ -14,11 +15,18 @@ import csv
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Sequence
+
+from splitplace_env.cli_args import CommandParser, add_output_arguments, int_arg
+from splitplace_env.outputs import OutputPathError, resolve_output_dir
 
 log = logging.getLogger(__name__)
 
 _PPO_KW = {"n_steps": 128, "batch_size": 128, "n_epochs": 2}
+#: The committed results folder of a source checkout, refreshed only with ``--update-committed``
+#: (a path, not an import: agents never import benchmarks).
+COMMITTED_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 
 def _timed_ppo(env_id: str, n_envs: int, vec: str, timesteps: int, seed: int) -> float:
@@ -73,8 +81,9 @@ def ppo_steps_per_second(n_envs_list: Sequence[int] = (1, 2, 4), env_id: str = "
     return out
 
 
-def write_results(result: dict, out_dir: str = os.path.join("benchmarks", "results")) -> tuple[str, str]:
-    """Writes ``rl_speed.csv`` and ``rl_speed.md``; returns their paths."""
+def write_results(result: dict, out_dir: str | os.PathLike) -> tuple[str, str]:
+    """Writes ``rl_speed.csv`` and ``rl_speed.md`` into ``out_dir`` (chosen by the caller,
+    e.g. ``splitplace_env.outputs.resolve_output_dir``); returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
     ref = result.get("cartpole_steps_per_s")
     rows = []
@@ -106,22 +115,51 @@ def write_results(result: dict, out_dir: str = os.path.join("benchmarks", "resul
     return csv_path, md_path
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m agents.rl.speed``: measures, prints and writes the table."""
-    p = argparse.ArgumentParser(prog="python -m agents.rl.speed", description=__doc__.split("\n")[0])
-    p.add_argument("--env", default="SplitPlace-v0")
-    p.add_argument("--n-envs", type=int, nargs="+", default=[1, 2, 4])
-    p.add_argument("--timesteps", type=int, default=1024)
-    p.add_argument("--vec", choices=("subproc", "dummy"), default="subproc")
-    p.add_argument("--out", default=os.path.join("benchmarks", "results"))
+def check_env_id(env_id: str) -> str:
+    """``--env``: a registered Gymnasium id (a ``type=`` converter, so the error names the option)."""
+    import gymnasium as gym
+
+    import splitplace_env  # noqa: F401  (registers the ids)
+
+    if env_id not in gym.registry:
+        known = ", ".join(sorted(e for e in gym.registry if e.startswith("SplitPlace")))
+        raise argparse.ArgumentTypeError(f"unregistered environment id {env_id!r}; expected one of {known}")
+    return env_id
+
+
+def build_parser(prog: str = "python -m agents.rl.speed") -> argparse.ArgumentParser:
+    """The command's parser (one-line errors, range-checked counts, defaults in the help)."""
+    p = CommandParser(prog=prog, description=__doc__.split("\n")[0])
+    p.add_argument("--env", type=check_env_id, default="SplitPlace-v0", help="environment id")
+    p.add_argument("--n-envs", type=int_arg(1), nargs="+", default=[1, 2, 4], help="parallel env counts")
+    p.add_argument("--timesteps", type=int_arg(1), default=1024, help="timed PPO steps per measurement")
+    p.add_argument("--vec", choices=("subproc", "dummy"), default="subproc",
+                   help="vectorised env type for more than one env")
+    add_output_arguments(p, "benchmarks/results/rl_speed.*", what="folder for rl_speed.csv and rl_speed.md")
     p.add_argument("--no-reference", action="store_true", help="skip the CartPole-v1 reference run")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """``python -m agents.rl.speed``: measures, prints and writes the table.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+        prog: the program name shown in usage and errors.
+    """
+    p = build_parser(prog or "python -m agents.rl.speed")
     args = p.parse_args(argv)
+    try:
+        out_dir = resolve_output_dir("rl-speed", args.out_dir, update_committed=args.update_committed,
+                                     committed=COMMITTED_DIR)
+    except OutputPathError as exc:
+        p.error(str(exc))
     res = ppo_steps_per_second(args.n_envs, args.env, args.timesteps, args.vec, reference=not args.no_reference)
     for n, v in sorted(res["steps_per_s"].items()):
         print(f"{res['env_id']}: {n} env(s): {v:.1f} steps/s")
     if res["cartpole_steps_per_s"]:
         print(f"CartPole-v1 PPO reference: {res['cartpole_steps_per_s']:.1f} steps/s")
-    for path in write_results(res, args.out):
+    for path in write_results(res, out_dir):
         print(f"wrote {path}")
     return 0
 
