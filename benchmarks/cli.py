@@ -8,6 +8,7 @@ gives a clear error instead of a traceback)::
     splitplace bench speed        speed report (benchmarks.speed)
     splitplace bench calibration  calibration report (benchmarks.calibration)
     splitplace bench rl-throughput  vector env and PPO rates (benchmarks.rl_throughput)
+    splitplace bench suite        agents on the held-out test scenarios (benchmarks.suite)
     splitplace train ...          RL training (agents.rl.train)
     splitplace train-models ...   split DNN training (splitplace_env.nets.train)
     splitplace profile ...        fragment profiling (splitplace_env.profiling.profiler)
@@ -35,6 +36,7 @@ BENCH_COMMANDS: dict[str, tuple[str, str]] = {
     "speed": ("benchmarks.speed", "env step rate vs CartPole-v1, agent decision times, PPO steps/s"),
     "calibration": ("benchmarks.calibration", "where the default preset stands against the paper's targets"),
     "rl-throughput": ("benchmarks.rl_throughput", "native vector env-steps/s and PPO training rates beside CartPole-v1"),
+    "suite": ("benchmarks.suite", "agents on the held-out test scenarios: per scenario and aggregate IQM"),
 }
 
 #: top-level command -> (module, one-line description).
