@@ -14,6 +14,7 @@ gives a clear error instead of a traceback)::
     splitplace profile ...        fragment profiling (splitplace_env.profiling.profiler)
     splitplace profile-costs ...  per-container fixed costs (splitplace_env.profiling.container_costs)
     splitplace sumo-trace ...     SUMO mobility trace (splitplace_env.mobility_sumo)
+    splitplace datasets ...       agents' episodes as Minari datasets (benchmarks.datasets)
 
 Arguments after the command go to that module's ``main(argv)``, so
 ``splitplace bench table1 --help`` shows the Table 1 options. Every command
@@ -47,6 +48,7 @@ TOOL_COMMANDS: dict[str, tuple[str, str]] = {
     "profile-costs": ("splitplace_env.profiling.container_costs",
                       "measure per-container fixed costs (checkpoint load, input decode)"),
     "sumo-trace": ("splitplace_env.mobility_sumo", "make a mobility trace with SUMO"),
+    "datasets": ("benchmarks.datasets", "record agents' episodes as Minari datasets"),
 }
 
 
