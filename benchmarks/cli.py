@@ -15,6 +15,8 @@ gives a clear error instead of a traceback)::
     splitplace profile-costs ...  per-container fixed costs (splitplace_env.profiling.container_costs)
     splitplace sumo-trace ...     SUMO mobility trace (splitplace_env.mobility_sumo)
     splitplace datasets ...       agents' episodes as Minari datasets (benchmarks.datasets)
+    splitplace record ...         save a run with every action (benchmarks.record)
+    splitplace verify FILE ...    re-simulate saved runs, check every metric (benchmarks.verify)
 
 Arguments after the command go to that module's ``main(argv)``, so
 ``splitplace bench table1 --help`` shows the Table 1 options. Every command
@@ -49,6 +51,8 @@ TOOL_COMMANDS: dict[str, tuple[str, str]] = {
                       "measure per-container fixed costs (checkpoint load, input decode)"),
     "sumo-trace": ("splitplace_env.mobility_sumo", "make a mobility trace with SUMO"),
     "datasets": ("benchmarks.datasets", "record agents' episodes as Minari datasets"),
+    "record": ("benchmarks.record", "play an agent and save a verifiable result file (every action, metrics)"),
+    "verify": ("benchmarks.verify", "re-simulate result files and accept them only if every metric matches"),
 }
 
 
