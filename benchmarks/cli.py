@@ -6,6 +6,7 @@ gives a clear error instead of a traceback)::
     splitplace bench table1       Table 1 (benchmarks.table1)
     splitplace bench workloads    Figure 4 (benchmarks.workloads)
     splitplace bench speed        speed report (benchmarks.speed)
+    splitplace bench env-speed    step cost vs CartPole-v1, scaling (benchmarks.env_speed)
     splitplace bench calibration  calibration report (benchmarks.calibration)
     splitplace bench rl-throughput  vector env and PPO rates (benchmarks.rl_throughput)
     splitplace bench suite        agents on the held-out test scenarios (benchmarks.suite)
@@ -37,6 +38,7 @@ BENCH_COMMANDS: dict[str, tuple[str, str]] = {
     "table1": ("benchmarks.table1", "Table 1: every agent on SplitPlace-v0, CIs beside the paper's numbers"),
     "workloads": ("benchmarks.workloads", "Figure 4: every agent on the MNIST/FashionMNIST/CIFAR100 workloads"),
     "speed": ("benchmarks.speed", "env step rate vs CartPole-v1, agent decision times, PPO steps/s"),
+    "env-speed": ("benchmarks.env_speed", "per-step cost against CartPole-v1 and scaling with the cluster size"),
     "calibration": ("benchmarks.calibration", "where the default preset stands against the paper's targets"),
     "rl-throughput": ("benchmarks.rl_throughput", "native vector env-steps/s and PPO training rates beside CartPole-v1"),
     "suite": ("benchmarks.suite", "agents on the held-out test scenarios: per scenario and aggregate IQM"),
