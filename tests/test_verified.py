@@ -139,7 +139,7 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("field, value, message", BAD_FIELDS, ids=[f"{f}={v!r}"[:40] for f, v, _ in BAD_FIELDS])
+@pytest.mark.parametrize("field, value, message", BAD_FIELDS, ids=[f"{f} deleted" if v is _DELETE else f"{f}={v!r}"[:40] for f, v, _ in BAD_FIELDS])
 def test_malformed_field_is_a_one_line_error(recorded, tmp_path, capsys, field, value, message):
     path = _write(_set(recorded, field, value), tmp_path)
     rc, out, err = _verify(path, capsys)
