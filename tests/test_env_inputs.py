@@ -199,6 +199,9 @@ BAD_CONFIG = [
     ("placeholder_mb", -5.0), ("placeholder_mb", float("nan")),
     ("hide_unmeasured", "yes"), ("container_costs", 1), ("migration", "off"),
     ("arrival_process", "uniform"), ("arrival_std", -0.5),
+    ("fault_rate", 1.5), ("fault_rate", -0.1), ("fault_rate", "0.1"), ("fault_recovery_rate", 2.0),
+    ("fault_events", ((0, 99, 1),)), ("fault_events", ((0, 0, 0),)), ("fault_events", ((0, 1),)),
+    ("fault_events", "trace"), ("reward", "scalarr"), ("reward", 1),
 ]
 
 
