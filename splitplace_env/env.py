@@ -19,6 +19,7 @@ from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, 
 F = MAX_FRAGMENTS_PER_TASK
 _INT64 = np.dtype(np.int64)
 _NO_REWARD = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
+_NO_STATS = (0.0,) * len(STATS)
 
 
 class SplitPlaceEnv(gym.Env):
@@ -251,22 +252,25 @@ class SplitPlaceEnv(gym.Env):
         return np.ascontiguousarray(a, dtype=np.int64)
 
     def _info(self, stats: list | None) -> dict[str, Any]:
+        # Runs on every step: one dict literal over the engine's Python mirrors and the
+        # step's ``STATS`` list (rows in ``layout.STATS`` order).
         e = self.engine
         backlog = e.next_task_id - e.n_admitted
         if stats is None:
             rewards, energy = dict(_NO_REWARD), 0.0
-            stats = [0.0] * len(STATS)
+            stats = _NO_STATS
         else:
             rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9], "n_finished": stats[4]}
             energy = stats[5]
+        host_out = e._host_out
         return {
             "interval": e.t,
             "rewards": rewards,
             "finished": e.finished,
             "new_tasks": int(stats[10]),
-            "pending": e.pending(),  # new tasks awaiting a split in the next action
+            "pending": e._pending,  # new tasks awaiting a split in the next action
             "energy_j": energy,
-            "host_util": e.host_util,
+            "host_util": host_out[0],
             "queue_length": e.n_ready + backlog,
             "backlog": backlog,
             "placements": int(stats[0]),
@@ -276,7 +280,7 @@ class SplitPlaceEnv(gym.Env):
             "evicted": int(stats[11]),
             "paged_mb": stats[12],
             "fault_restarts": int(stats[13]),
-            "host_up": e.host_up,
+            "host_up": host_out[3],
             "arrived_total": e.next_task_id,
             "finished_total": e.n_finished_total,
         }

@@ -294,3 +294,47 @@ def test_observation_arrays_are_reused_only_when_nobody_holds_them():
     for _ in range(6):
         env.step(zero)
     assert [tuple(map(id, arrays)) for arrays in engine._obs_slots] == slots
+
+
+def test_record_log_chunks_are_reused_only_when_no_view_holds_them():
+    from splitplace_env.core.logs import RecordLog
+
+    log = RecordLog(("task_id",), ("response",), rows_per_step=4)
+    log.ints[0, :3] = [7, 8, 9]
+    view = log.view(0, 3)  # as a kept info["finished"] holds it
+    first = log.ints
+    assert log.room_at(log.capacity - 2) == 0  # full: the next step starts a chunk
+    assert log.ints is not first  # a view is alive, so the chunk is new...
+    np.testing.assert_array_equal(view["task_id"], [7, 8, 9])  # ...and the kept records stay intact
+    del view, first
+    log.ints[0, -1] = 12345  # a mark (holding the array would count as a reference)
+    assert log.room_at(log.capacity - 2) == 0
+    assert log.ints[0, -1] == 12345  # nobody else refers to it: written again, nothing allocated
+    assert log.room_at(5) == 5  # room left: the position stands
+
+
+def test_kept_infos_survive_resets_and_chunk_reuse(masked_action):
+    import gymnasium as gym
+
+    env = gym.make("SplitPlace-small-v0")
+    env.reset(seed=3)
+    rng = np.random.default_rng(0)
+    kept = None
+    for _ in range(30):
+        info = env.step(masked_action(env, rng))[4]
+        if len(info["finished"]["task_id"]) and kept is None:
+            kept = info
+    assert kept is not None
+    snapshot = kept["finished"].to_dict()
+    engine = env.unwrapped.engine
+    for seed in range(3):  # resets restart the logs; the kept chunk must not be among the reused
+        env.reset(seed=seed)
+        for _ in range(20):
+            env.step(masked_action(env, rng))
+    for k, v in snapshot.items():
+        np.testing.assert_array_equal(kept["finished"][k], v)
+    del kept, info
+    env.reset(seed=0)
+    engine._fin_log.ints[0, -1] = 12345  # a mark: a fresh chunk is zeroed
+    env.reset(seed=1)  # no info is kept now: the reset writes the same chunk again
+    assert engine._fin_log.ints[0, -1] == 12345

@@ -205,6 +205,12 @@ class EdgeEngine:
         for name, values in tables.items():
             getattr(self, _BLOCK_ATTR[name])[...] = values
         self._seeded = False
+        self._ring_i = self._ring_f = None  # the backlog ring, made at the first reset
+        self._fin_log = RecordLog(layout.FIN_INT, layout.FIN_FLOAT, T, flags=("sla_met",))
+        self._pend_log = RecordLog(layout.PEND_INT, layout.PEND_FLOAT, T)
+        self._host_log = HostLog(len(layout.HOST_OUT), H)
+        self._obs_slots = [None, None]  # two observations' arrays, reused when nobody holds them
+        self._obs_slot = 0
         #: Why the engine cannot step (before the first reset, or once its env is closed).
         self.not_ready_reason = "call reset() before step()"
 
@@ -217,14 +223,18 @@ class EdgeEngine:
     def reset(self, seed: int | None) -> dict[str, np.ndarray]:
         """Starts a new episode; ``seed`` fixes every random stream. Returns the
         first observation."""
-        T, H = self.n_tasks, self.n_hosts
+        T = self.n_tasks
         self._rng_state, self._live_rng = episode_streams(seed)
         self._task_b = np.zeros((len(layout.TASK_BOOL), T), dtype=bool)
-        self._ring_i = np.zeros((len(workload.RING_INT), 64), dtype=np.int64)
-        self._ring_f = np.zeros((len(workload.RING_FLOAT), 64))
-        self._fin_log = RecordLog(layout.FIN_INT, layout.FIN_FLOAT, T, flags=("sla_met",))
-        self._pend_log = RecordLog(layout.PEND_INT, layout.PEND_FLOAT, T)
-        self._host_log = HostLog(len(layout.HOST_OUT), H)
+        if self._ring_i is None:  # the ring keeps its grown size over episodes
+            self._ring_i = np.zeros((len(workload.RING_INT), 64), dtype=np.int64)
+            self._ring_f = np.zeros((len(workload.RING_FLOAT), 64))
+        # The logs and the observation arrays outlive episodes: what no kept info or
+        # observation refers to is written again, so a reset allocates nothing and
+        # leaves the caches warm for the episode's first steps.
+        self.finished = self._pending = None  # (the engine's own views of the last records)
+        self._fin_log.restart()
+        self._pend_log.restart()
         self._bind_state()
         self._host_out = self._host_log.next()
         kernels.clear_state(self._arena_f, self._arena_i, self._table, self._task_b, self._host_out,
@@ -232,8 +242,6 @@ class EdgeEngine:
         kernels.first_arrivals(self._arena_f, self._arena_i, self._table, self._rng_state)
         self._after_step()  # the Python mirrors of the counters
         self._make_room()
-        self._obs_slots = [None, None]  # two observations' arrays, reused when nobody holds them
-        self._obs_slot = 0
         h, tk, f, g = self._observation_arrays()
         kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, self._host_out,
                       self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats, self.idle_energy_j,
@@ -291,8 +299,10 @@ class EdgeEngine:
         nothing is to be done, as on almost every step."""
         c = self.counters
         if self._fin_hi + self.n_tasks > self._fin_log.capacity:
+            self.finished = None  # the engine's own view: a chunk only kept infos refer to is reused
             c[layout.C_FIN_POS] = self._fin_log.room_at(self._fin_hi)
         if self._pend_hi + self.n_tasks > self._pend_log.capacity:
+            self._pending = None
             c[layout.C_PEND_POS] = self._pend_log.room_at(self._pend_hi)
         first, end = self.n_admitted, self.next_task_id + self._next_arrivals
         cap = self._ring_i.shape[1]
@@ -301,17 +311,13 @@ class EdgeEngine:
                                                              max(2 * cap, end - first))
 
     def _after_step(self) -> None:
-        c = self.counters.tolist()
-        self.t = c[layout.C_T]
-        self.next_task_id = c[layout.C_ARRIVED]
-        self.n_admitted = c[layout.C_ADMITTED]
-        self.n_finished_total = c[layout.C_FINISHED]
-        self.n_ready = c[layout.C_READY]
-        self._next_arrivals = c[layout.C_NEXT]
-        self._fin_hi = fin_hi = c[layout.C_FIN_POS]
-        self._pend_hi = pend_hi = c[layout.C_PEND_POS]
-        self.finished = self._fin_log.view(fin_hi - c[layout.C_N_FIN], fin_hi)
-        self._pending = self._pend_log.view(pend_hi - c[layout.C_N_PEND], pend_hi)
+        """The Python mirrors of the counters, and views of the step's records (one
+        ``tolist`` and a tuple assignment in ``layout.COUNTERS`` order: this runs on
+        every step)."""
+        (self.t, self.next_task_id, self.n_admitted, self.n_finished_total, self.n_ready, self._next_arrivals,
+         self._fin_hi, n_fin, self._pend_hi, n_pend) = self.counters.tolist()
+        self.finished = self._fin_log.view(self._fin_hi - n_fin, self._fin_hi)
+        self._pending = self._pend_log.view(self._pend_hi - n_pend, self._pend_hi)
 
     # ------------------------------------------------------------------ step
     def step_flat(self, action: np.ndarray) -> list:
@@ -346,7 +352,9 @@ class EdgeEngine:
         self._obs_slot ^= 1
         arrays = self._obs_slots[self._obs_slot]
         # (indexing, not iterating: a loop variable would add a reference of its own)
-        if arrays is None or any(sys.getrefcount(arrays[i]) != 2 for i in range(len(_OBS_KEYS))):
+        refs = sys.getrefcount
+        if (arrays is None or refs(arrays[0]) != 2 or refs(arrays[1]) != 2 or refs(arrays[2]) != 2
+                or refs(arrays[3]) != 2):
             arrays = tuple(np.empty(self.obs_shapes[k], np.float32) for k in _OBS_KEYS)
             self._obs_slots[self._obs_slot] = arrays
         return arrays

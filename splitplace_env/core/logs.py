@@ -4,8 +4,10 @@ A step's variable-length per-task records (tasks that finished, tasks that await
 split) and its per-host outputs are written by the kernel into preallocated
 *chunks*. ``info`` gets views of this step's rows. Rows are never overwritten:
 when a chunk is full the engine starts a new one and drops its reference to the
-old one, which lives on only as long as some view of it does. So memory stays
-flat over long runs, nothing is copied per step, and a kept ``info`` stays valid.
+old one, which lives on only as long as some view of it does (a record chunk that
+no view refers to any more is written again instead of allocating a new one). So
+memory stays flat over long runs, nothing is copied per step, and a kept ``info``
+stays valid.
 
 Chunks are written through when allocated (``_touched``): a zeroed allocation
 maps its pages lazily, and a page fault in the middle of a step costs more than
@@ -14,6 +16,7 @@ the step.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Iterator
 
@@ -110,8 +113,16 @@ class RecordLog:
         records might not fit after ``pos``."""
         if pos + self.rows_per_step <= self.capacity:
             return pos
-        self.ints = _touched(self.ints.shape, np.int64)
-        self.floats = _touched(self.floats.shape)
+        return self.restart()
+
+    def restart(self) -> int:
+        """Starts writing at column 0 of a chunk no one else refers to: the current
+        one if no view of it is alive (so a loop that drops its ``info`` allocates
+        nothing), else a fresh one. Returns 0."""
+        # 2 = this attribute and getrefcount's argument: no RecordView nor array view holds it
+        if sys.getrefcount(self.ints) != 2 or sys.getrefcount(self.floats) != 2:
+            self.ints = _touched(self.ints.shape, np.int64)
+            self.floats = _touched(self.floats.shape)
         return 0
 
     def view(self, lo: int, hi: int) -> RecordView:
