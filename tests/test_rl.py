@@ -130,6 +130,45 @@ def test_grouped_distribution_matches_sb3_contrib() -> None:
     assert th.equal(ref.mode(), new.mode())
 
 
+def test_grouped_distribution_matches_sb3_unmasked() -> None:
+    """PPO's (unmasked) grouped distribution: its entropy takes exp of the log-probs,
+    so check values and gradients against SB3's one-categorical-per-entry one."""
+    import torch as th
+    from stable_baselines3.common.distributions import MultiCategoricalDistribution
+
+    from agents.rl.policies import GroupedMultiCategoricalDistribution
+
+    dims = [2] * 3 + [5] * 4 + [3]
+    logits = th.randn(6, sum(dims), generator=th.Generator().manual_seed(1))
+    grads = []
+    for dist in (MultiCategoricalDistribution(dims), GroupedMultiCategoricalDistribution(dims)):
+        x = logits.clone().requires_grad_()
+        d = dist.proba_distribution(x)
+        acts = th.zeros(6, len(dims), dtype=th.long) + 1
+        (d.entropy().sum() + d.log_prob(acts).sum()).backward()
+        grads.append((d.entropy().detach(), d.log_prob(acts).detach(), x.grad))
+    for ref, new in zip(*grads):
+        assert th.allclose(ref, new, atol=1e-5)
+
+
+def test_grouped_policies_use_fused_adam_only_for_the_default_optimizer() -> None:
+    import torch as th
+    from stable_baselines3 import A2C, PPO
+
+    from agents.rl.policies import GroupedMultiInputPolicy, fused_adam_available
+
+    env = gym.make(SMALL)
+    adam = PPO(GroupedMultiInputPolicy, env, n_steps=64).policy.optimizer
+    assert isinstance(adam, th.optim.Adam)
+    assert adam.defaults["fused"] is (True if fused_adam_available() else None)
+    assert adam.defaults["eps"] == 1e-5  # SB3's default Adam epsilon is kept
+    chosen = PPO(GroupedMultiInputPolicy, env, n_steps=64,
+                 policy_kwargs={"optimizer_kwargs": {"foreach": True, "eps": 1e-7}}).policy.optimizer
+    assert chosen.defaults["fused"] is None and chosen.defaults["foreach"] is True
+    assert chosen.defaults["eps"] == 1e-7  # the caller's choices stand
+    assert isinstance(A2C(GroupedMultiInputPolicy, env, n_steps=8).policy.optimizer, th.optim.RMSprop)
+
+
 def test_cli_rejects_unknown_algorithm(capsys) -> None:
     assert main(["sac"]) == 2
     assert "unknown algorithm" in capsys.readouterr().out
