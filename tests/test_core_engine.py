@@ -311,6 +311,11 @@ def test_record_log_chunks_are_reused_only_when_no_view_holds_them():
     assert log.room_at(log.capacity - 2) == 0
     assert log.ints[0, -1] == 12345  # nobody else refers to it: written again, nothing allocated
     assert log.room_at(5) == 5  # room left: the position stands
+    empty = log.view(5, 5)  # a step without records: a shared view of zero-size arrays
+    assert empty is log.view(9, 9) and len(empty["task_id"]) == 0 and empty["response"].dtype == np.float64
+    assert empty == {"task_id": np.zeros(0, np.int64), "response": np.zeros(0)}
+    log.ints[0, -1] = 777
+    assert log.room_at(log.capacity - 2) == 0 and log.ints[0, -1] == 777  # it holds no chunk alive
 
 
 def test_kept_infos_survive_resets_and_chunk_reuse(masked_action):

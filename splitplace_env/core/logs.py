@@ -107,6 +107,10 @@ class RecordLog:
         self.capacity = max(MIN_CHUNK_ROWS, 4 * rows_per_step)
         self.ints = _touched((len(int_fields), self.capacity), np.int64)
         self.floats = _touched((len(float_fields), self.capacity))
+        # The view of no records, shared: it holds zero-size arrays of its own, so it
+        # costs no allocation per step and keeps no chunk alive.
+        self._empty = RecordView(self.schema, np.zeros((len(int_fields), 0), np.int64),
+                                 np.zeros((len(float_fields), 0)), 0, 0)
 
     def room_at(self, pos: int) -> int:
         """Where the next step may write: ``pos``, or 0 of a fresh chunk if a step's
@@ -126,7 +130,10 @@ class RecordLog:
         return 0
 
     def view(self, lo: int, hi: int) -> RecordView:
-        """The records in columns ``lo:hi`` of the current chunk."""
+        """The records in columns ``lo:hi`` of the current chunk (no records: one
+        shared empty view, equal to any other)."""
+        if lo == hi:
+            return self._empty
         return RecordView(self.schema, self.ints, self.floats, lo, hi)
 
 
