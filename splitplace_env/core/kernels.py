@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from splitplace_env.core import mobility, network, observation, workload
 from splitplace_env.core.cluster import power_at
 from splitplace_env.core.demand import booked_ram, fragment_demand, ready_at_split
@@ -475,27 +477,54 @@ def _block(arena, table, k):
     return arena[table[k, 0]:table[k, 0] + table[k, 1]]
 
 
+# The shaped blocks are C-ordered views made with ``as_strided``, not ``reshape``:
+# numba's reshape calls a C helper (about 60 cycles each, 14 per step: 5% of the
+# step's compiled time, measured with the cycle counter); the strides here are the
+# ones reshape would give.
+@kernel
+def _block2(arena, table, k):
+    """Block ``k`` as a C-ordered (d0, d1) view."""
+    isz, d1 = arena.itemsize, table[k, 3]
+    return np.lib.stride_tricks.as_strided(_block(arena, table, k), shape=(table[k, 2], d1), strides=(d1 * isz, isz))
+
+
+@kernel
+def _block3(arena, table, k):
+    """Block ``k`` as a C-ordered (d0, d1, d2) view."""
+    isz, d1, d2 = arena.itemsize, table[k, 3], table[k, 4]
+    return np.lib.stride_tricks.as_strided(_block(arena, table, k), shape=(table[k, 2], d1, d2),
+                                           strides=(d1 * d2 * isz, d2 * isz, isz))
+
+
+@kernel
+def _block4(arena, table, k):
+    """Block ``k`` as a C-ordered (d0, d1, d2, d3) view."""
+    isz, d1, d2, d3 = arena.itemsize, table[k, 3], table[k, 4], table[k, 5]
+    return np.lib.stride_tricks.as_strided(_block(arena, table, k), shape=(table[k, 2], d1, d2, d3),
+                                           strides=(d1 * d2 * d3 * isz, d2 * d3 * isz, d3 * isz, isz))
+
+
 @kernel
 def unpack(arena_f, arena_i, table):
     """The fixed-size blocks of the two arenas, in ``layout.ARENA_FLOAT`` then
     ``layout.ARENA_INT`` order, with their shapes."""
     t = table
     params = _block(arena_f, t, 0)
-    split_f = _block(arena_f, t, 1).reshape((t[1, 2], t[1, 3], t[1, 4], t[1, 5]))
-    host_spec = _block(arena_f, t, 2).reshape((t[2, 2], t[2, 3]))
-    trace = _block(arena_f, t, 3).reshape((t[3, 2], t[3, 3], t[3, 4]))
-    wl_f = _block(arena_f, t, 4).reshape((t[4, 2], t[4, 3]))
-    host_state = _block(arena_f, t, 5).reshape((t[5, 2], t[5, 3]))
-    task_f = _block(arena_f, t, 6).reshape((t[6, 2], t[6, 3]))
-    frag_f = _block(arena_f, t, 7).reshape((t[7, 2], t[7, 3]))
+    split_f = _block4(arena_f, t, 1)
+    host_spec = _block2(arena_f, t, 2)
+    trace = _block3(arena_f, t, 3)
+    wl_f = _block2(arena_f, t, 4)
+    host_state = _block2(arena_f, t, 5)
+    task_f = _block2(arena_f, t, 6)
+    frag_f = _block2(arena_f, t, 7)
     stats = _block(arena_f, t, 8)
-    power = _block(arena_f, t, 9).reshape((t[9, 2], t[9, 3]))
-    faults = _block(arena_f, t, 10).reshape((t[10, 2], t[10, 3]))
+    power = _block2(arena_f, t, 9)
+    faults = _block2(arena_f, t, 10)
     counters = _block(arena_i, t, 11)
-    split_i = _block(arena_i, t, 12).reshape((t[12, 2], t[12, 3], t[12, 4]))
-    wl_i = _block(arena_i, t, 13).reshape((t[13, 2], t[13, 3]))
-    task_i = _block(arena_i, t, 14).reshape((t[14, 2], t[14, 3]))
-    frag_i = _block(arena_i, t, 15).reshape((t[15, 2], t[15, 3]))
+    split_i = _block3(arena_i, t, 12)
+    wl_i = _block2(arena_i, t, 13)
+    task_i = _block2(arena_i, t, 14)
+    frag_i = _block2(arena_i, t, 15)
     scratch_i = _block(arena_i, t, 16)
     return (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
             wl_i, task_i, frag_i, scratch_i, faults)
