@@ -111,7 +111,12 @@ def _ppo_rate(build: Callable[[], object], timesteps: int) -> float:
 def ppo_rates(timesteps: int = 1024, repeats: int = 3, n_envs_train: int = 4, seed: int = 0,
               stock_timesteps: int = 256) -> list[dict]:
     """PPO rates of the plain script and of ``splitplace train``'s env, each beside CartPole PPO
-    (and one short run of the stock ``MultiInputPolicy``, ``stock_timesteps`` timed steps)."""
+    (and one short run of the stock ``MultiInputPolicy``, ``stock_timesteps`` timed steps).
+
+    Every case runs with torch pinned to 1 thread; the plain-script cases run again
+    with torch's default thread count (what the README's script gets, as it sets
+    none), CartPole with the same count in each pair.
+    """
     import gymnasium as gym
     import torch
     from sb3_contrib import MaskablePPO
@@ -121,33 +126,42 @@ def ppo_rates(timesteps: int = 1024, repeats: int = 3, n_envs_train: int = 4, se
     from agents.rl.envs import make_vec_env
     from agents.rl.policies import GroupedMaskableMultiInputPolicy, GroupedMultiInputPolicy
 
-    torch.set_num_threads(1)
+    default_threads = torch.get_num_threads()
     kw = dict(PPO_KW, device="cpu", seed=seed)
+    plain_ppo = lambda: PPO(GroupedMultiInputPolicy, gym.make("SplitPlace-v0"), **kw)  # noqa: E731
+    plain_maskable = lambda: MaskablePPO(GroupedMaskableMultiInputPolicy, gym.make("SplitPlace-v0"), **kw)  # noqa: E731
     cases = {
-        ("plain script: PPO + gym.make", 1): lambda: PPO(GroupedMultiInputPolicy, gym.make("SplitPlace-v0"), **kw),
-        ("plain script: MaskablePPO + gym.make", 1):
-            lambda: MaskablePPO(GroupedMaskableMultiInputPolicy, gym.make("SplitPlace-v0"), **kw),
-        ("splitplace train: MaskablePPO, native vector env", n_envs_train):
+        ("plain script: PPO + gym.make", 1, 1): plain_ppo,
+        ("plain script: MaskablePPO + gym.make", 1, 1): plain_maskable,
+        ("splitplace train: MaskablePPO, native vector env", n_envs_train, 1):
             lambda: MaskablePPO(GroupedMaskableMultiInputPolicy,
                                 make_vec_env("SplitPlace-v0", n_envs_train, "native", seed), **kw),
-        ("splitplace train: PPO, native vector env", n_envs_train):
+        ("splitplace train: PPO, native vector env", n_envs_train, 1):
             lambda: PPO(GroupedMultiInputPolicy, make_vec_env("SplitPlace-v0", n_envs_train, "native", seed), **kw),
     }
+    if default_threads != 1:
+        cases[("plain script: PPO + gym.make", 1, default_threads)] = plain_ppo
+        cases[("plain script: MaskablePPO + gym.make", 1, default_threads)] = plain_maskable
     # SB3's stock policy, for the record: one Categorical per action entry (slow: one short run)
-    stock = ("plain script: PPO + stock MultiInputPolicy", 1)
+    stock = ("plain script: PPO + stock MultiInputPolicy", 1, 1)
     cases[stock] = lambda: PPO("MultiInputPolicy", gym.make("SplitPlace-v0"), **kw)
     rows = []
-    for (name, n), build in cases.items():
-        sp, cp = [], []
-        steps, runs = (stock_timesteps, 1) if (name, n) == stock else (timesteps, repeats)
-        for _ in range(runs):  # alternate, so that load drifts hit both
-            cp.append(_ppo_rate(lambda: PPO("MlpPolicy", make_vec_env("CartPole-v1", n, "dummy", seed), **kw),
-                                timesteps))
-            sp.append(_ppo_rate(build, steps))
-        sp_a, cp_a = np.array(sp), np.array(cp)
-        rows.append({"case": name, "n_envs": n, "splitplace_steps_per_s": float(np.median(sp_a)),
-                     "cartpole_steps_per_s": float(np.median(cp_a)),
-                     "ratio_medians": float(np.median(sp_a / cp_a)), "ratio_means": float(np.mean(sp_a / cp_a))})
+    try:
+        for (name, n, threads), build in cases.items():
+            torch.set_num_threads(threads)
+            sp, cp = [], []
+            steps, runs = (stock_timesteps, 1) if (name, n, threads) == stock else (timesteps, repeats)
+            for _ in range(runs):  # alternate, so that load drifts hit both
+                cp.append(_ppo_rate(lambda: PPO("MlpPolicy", make_vec_env("CartPole-v1", n, "dummy", seed), **kw),
+                                    timesteps))
+                sp.append(_ppo_rate(build, steps))
+            sp_a, cp_a = np.array(sp), np.array(cp)
+            rows.append({"case": name, "n_envs": n, "torch_threads": threads,
+                         "splitplace_steps_per_s": float(np.median(sp_a)),
+                         "cartpole_steps_per_s": float(np.median(cp_a)),
+                         "ratio_medians": float(np.median(sp_a / cp_a)), "ratio_means": float(np.mean(sp_a / cp_a))})
+    finally:
+        torch.set_num_threads(default_threads)
     return rows
 
 
@@ -156,13 +170,14 @@ def write_results(vec_rows: list[dict], ppo_rows: list[dict], out_dir: str, args
     csv_path = os.path.join(out_dir, "rl_throughput.csv")
     with open(csv_path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["part", "case", "n_envs", "splitplace_rate", "cartpole_rate", "ratio_medians", "ratio_means"])
+        w.writerow(["part", "case", "n_envs", "torch_threads", "splitplace_rate", "cartpole_rate", "ratio_medians",
+                    "ratio_means"])
         for r in vec_rows:
-            w.writerow(["vector_env", "env steps/s", r["num_envs"], round(r["splitplace_env_steps_per_s"], 1),
+            w.writerow(["vector_env", "env steps/s", r["num_envs"], "", round(r["splitplace_env_steps_per_s"], 1),
                         round(r["cartpole_env_steps_per_s"], 1), round(r["ratio_medians"], 4),
                         round(r["ratio_means"], 4)])
         for r in ppo_rows:
-            w.writerow(["ppo", r["case"], r["n_envs"], round(r["splitplace_steps_per_s"], 1),
+            w.writerow(["ppo", r["case"], r["n_envs"], r["torch_threads"], round(r["splitplace_steps_per_s"], 1),
                         round(r["cartpole_steps_per_s"], 1), round(r["ratio_medians"], 4), round(r["ratio_means"], 4)])
     md = ["# RL throughput: the native vector env and PPO training, beside CartPole-v1", "",
           f"Command: `python -m benchmarks.rl_throughput{' ' + ' '.join(args.argv) if args.argv else ''}`. "
@@ -183,14 +198,16 @@ def write_results(vec_rows: list[dict], ppo_rows: list[dict], out_dir: str, args
     if ppo_rows:
         md += ["## PPO training (environment steps per second of `learn`)", "",
                f"n_steps={PPO_KW['n_steps']} per env, batch {PPO_KW['batch_size']}, {PPO_KW['n_epochs']} epochs, "
-               "SB3's default 64 x 64 network, torch 1 thread, for SplitPlace and CartPole alike; "
+               "SB3's default 64 x 64 network, for SplitPlace and CartPole alike, torch pinned to 1 thread or, for "
+               "the plain script again, at torch's default thread count (the README's script sets none); "
                f"{args.timesteps} timed steps after a one-rollout warm-up, {args.repeats} alternating repeats. "
                "SplitPlace uses the project's grouped policies (`agents.rl.policies`); CartPole SB3's MlpPolicy "
                "on a DummyVecEnv of as many envs.", "",
-               "| case | envs | SplitPlace steps/s | CartPole PPO steps/s | ratio (medians) | ratio (means) |",
-               "|---|---:|---:|---:|---:|---:|"]
+               "| case | envs | torch threads | SplitPlace steps/s | CartPole PPO steps/s | ratio (medians) | "
+               "ratio (means) |",
+               "|---|---:|---:|---:|---:|---:|---:|"]
         for r in ppo_rows:
-            md.append(f"| {r['case']} | {r['n_envs']} | {r['splitplace_steps_per_s']:.0f} | "
+            md.append(f"| {r['case']} | {r['n_envs']} | {r['torch_threads']} | {r['splitplace_steps_per_s']:.0f} | "
                       f"{r['cartpole_steps_per_s']:.0f} | {r['ratio_medians']:.3f} | {r['ratio_means']:.3f} |")
         md.append("")
     md_path = os.path.join(out_dir, "rl_throughput.md")
@@ -236,7 +253,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
               f"CartPole {r['cartpole_env_steps_per_s']:,.0f}, ratio {r['ratio_medians']:.3f}")
     ppo_rows = [] if args.skip_ppo else ppo_rates(args.timesteps, args.repeats)
     for r in ppo_rows:
-        print(f"{r['case']} ({r['n_envs']} envs): {r['splitplace_steps_per_s']:.0f} steps/s, CartPole PPO "
+        print(f"{r['case']} ({r['n_envs']} envs, {r['torch_threads']} torch threads): "
+              f"{r['splitplace_steps_per_s']:.0f} steps/s, CartPole PPO "
               f"{r['cartpole_steps_per_s']:.0f}, ratio {r['ratio_medians']:.3f}")
     for path in write_results(vec_rows, ppo_rows, out_dir, args):
         print(f"wrote {path}")

@@ -32,4 +32,20 @@ def test_vector_part_writes_tables(tmp_path):
     md = (tmp_path / "rl_throughput.md").read_text()
     assert "| 2 |" in md and "CartPole env-steps/s" in md
     rows = (tmp_path / "rl_throughput.csv").read_text().strip().splitlines()
-    assert len(rows) == 3 and all(float(r.split(",")[3]) > 0 for r in rows[1:])
+    assert rows[0].split(",")[3:5] == ["torch_threads", "splitplace_rate"]
+    assert len(rows) == 3 and all(float(r.split(",")[4]) > 0 for r in rows[1:])
+
+
+def test_ppo_table_names_the_torch_threads_of_each_row(tmp_path):
+    import argparse
+
+    ppo = [{"case": "plain script: PPO + gym.make", "n_envs": 1, "torch_threads": t, "splitplace_steps_per_s": 400.0,
+            "cartpole_steps_per_s": 1000.0, "ratio_medians": 0.4, "ratio_means": 0.41} for t in (1, 2)]
+    args = argparse.Namespace(argv=[], timesteps=1024, repeats=3, vec_steps=200, blocks=10)
+    rl_throughput.write_results([], ppo, str(tmp_path), args)
+    md = (tmp_path / "rl_throughput.md").read_text()
+    assert "| case | envs | torch threads |" in md
+    assert "| plain script: PPO + gym.make | 1 | 1 | 400 | 1000 | 0.400 | 0.410 |" in md
+    assert "| plain script: PPO + gym.make | 1 | 2 | 400 | 1000 | 0.400 | 0.410 |" in md
+    rows = (tmp_path / "rl_throughput.csv").read_text().strip().splitlines()
+    assert [r.split(",")[3] for r in rows[1:]] == ["1", "2"]
