@@ -318,6 +318,32 @@ def test_record_log_chunks_are_reused_only_when_no_view_holds_them():
     assert log.room_at(log.capacity - 2) == 0 and log.ints[0, -1] == 777  # it holds no chunk alive
 
 
+def test_host_log_chunks_are_reused_only_when_no_view_holds_them():
+    from splitplace_env.core.logs import HostLog
+
+    log = HostLog(n_rows=4, n_hosts=2)
+
+    def fill_chunk():  # steps to the last row of the current chunk; returns that row
+        last = log.next()
+        while log.row != log.steps - 1:
+            last = log.next()
+        return last
+
+    kept = log.next()  # chunk A, step 0, as a kept info["host_util"] holds it
+    kept[:] = 7.0
+    a = id(log.block)
+    last = fill_chunk()
+    log.next()  # A is full; no chunk before it: a fresh chunk B
+    b = id(log.block)
+    last = fill_chunk()  # a loop keeps its last info: a view of B's last row
+    log.next()  # B is full; the chunk before it (A) is held by `kept`: a fresh chunk C
+    assert id(log.block) not in (a, b) and (kept == 7.0).all()  # the kept outputs stay intact
+    del kept
+    last = fill_chunk()  # now only C's last row is held
+    log.next()[:] = 1.0  # C is full; the chunk before it (B) is held by no one: B again
+    assert id(log.block) == b and log.row == 0 and last.shape == (4, 2)
+
+
 def test_kept_infos_survive_resets_and_chunk_reuse(masked_action):
     import gymnasium as gym
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from splitplace_env.core import mobility, network, observation, workload
 from splitplace_env.core.cluster import power_at
 from splitplace_env.core.demand import booked_ram, fragment_demand, ready_at_split
-from splitplace_env.core.jit import kernel
+from splitplace_env.core.jit import inline_kernel, kernel
 from splitplace_env.core.layout import (ARENA_FLOAT, ARENA_INT, BLOCKED, C_ADMITTED, C_ARRIVED, C_FIN_POS,
                                         C_FINISHED, C_N_FIN, C_N_PEND, C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA,
                                         P_ARRIVAL_STD, P_BETA, P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT,
@@ -471,43 +469,39 @@ def host_faults(t, params, rng_state, host_state, faults, frag_i, frag_f, host_u
     return lost
 
 
-@kernel
+@inline_kernel
 def _block(arena, table, k):
     """Block ``k`` of an arena as a flat view (``layout.arena_table``)."""
     return arena[table[k, 0]:table[k, 0] + table[k, 1]]
 
 
-# The shaped blocks are C-ordered views made with ``as_strided``, not ``reshape``:
-# numba's reshape calls a C helper (about 60 cycles each, 14 per step: 5% of the
-# step's compiled time, measured with the cycle counter); the strides here are the
-# ones reshape would give.
-@kernel
+# Views of the arenas exist only inside a compiled call (``jit``: no NRT), so these
+# helpers and ``unpack`` are inlined into the kernels that call them.
+@inline_kernel
 def _block2(arena, table, k):
     """Block ``k`` as a C-ordered (d0, d1) view."""
-    isz, d1 = arena.itemsize, table[k, 3]
-    return np.lib.stride_tricks.as_strided(_block(arena, table, k), shape=(table[k, 2], d1), strides=(d1 * isz, isz))
+    return _block(arena, table, k).reshape((table[k, 2], table[k, 3]))
 
 
-@kernel
+@inline_kernel
 def _block3(arena, table, k):
     """Block ``k`` as a C-ordered (d0, d1, d2) view."""
-    isz, d1, d2 = arena.itemsize, table[k, 3], table[k, 4]
-    return np.lib.stride_tricks.as_strided(_block(arena, table, k), shape=(table[k, 2], d1, d2),
-                                           strides=(d1 * d2 * isz, d2 * isz, isz))
+    return _block(arena, table, k).reshape((table[k, 2], table[k, 3], table[k, 4]))
 
 
-@kernel
+@inline_kernel
 def _block4(arena, table, k):
     """Block ``k`` as a C-ordered (d0, d1, d2, d3) view."""
-    isz, d1, d2, d3 = arena.itemsize, table[k, 3], table[k, 4], table[k, 5]
-    return np.lib.stride_tricks.as_strided(_block(arena, table, k), shape=(table[k, 2], d1, d2, d3),
-                                           strides=(d1 * d2 * d3 * isz, d2 * d3 * isz, d3 * isz, isz))
+    return _block(arena, table, k).reshape((table[k, 2], table[k, 3], table[k, 4], table[k, 5]))
 
 
-@kernel
+@inline_kernel
 def unpack(arena_f, arena_i, table):
-    """The fixed-size blocks of the two arenas, in ``layout.ARENA_FLOAT`` then
-    ``layout.ARENA_INT`` order, with their shapes."""
+    """The fixed-size blocks of the two arenas with their shapes, in
+    ``layout.ARENA_FLOAT`` then ``layout.ARENA_INT`` order except the fault trace,
+    added last, which comes last (so the positions of the others stayed put).
+    Compiled callers only (``jit``); Python has ``EdgeEngine``'s named views of the
+    same memory."""
     t = table
     params = _block(arena_f, t, 0)
     split_f = _block4(arena_f, t, 1)

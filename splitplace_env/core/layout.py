@@ -78,9 +78,6 @@ PEND_FLOAT = ("sla",)
 ARENA_FLOAT = ("params", "split_f", "host_spec", "trace", "wl_f", "host_state", "task_f", "frag_f", "stats",
                "power", "faults")
 ARENA_INT = ("counters", "split_i", "wl_i", "task_i", "frag_i", "scratch_i")
-#: The blocks in the order ``kernels.unpack`` returns them (the fault trace, added
-#: last, comes last, so the kernels' positions of the others stay put).
-UNPACKED = ARENA_FLOAT[:-1] + ARENA_INT + ARENA_FLOAT[-1:]
 #: Columns of the arena table: offset, size, then the block's shape padded with 1s.
 MAX_DIMS = 4
 

@@ -149,12 +149,20 @@ class HostLog:
         self.steps = max(16, HOST_CHUNK_BYTES // (8 * n_rows * n_hosts))
         self._shape = (self.steps, n_rows, n_hosts)
         self.block = _touched(self._shape)
+        self._spare: np.ndarray | None = None  # the chunk before this one
         self.row = -1
 
     def next(self) -> np.ndarray:
-        """The (rows, H) array of the next step, in a fresh chunk when this one is full."""
+        """The (rows, H) array of the next step. When this chunk is full, the chunk
+        before it is written again if no view of it is alive, else a fresh one: kept
+        outputs are never written again, and a loop that keeps only its last ``info``
+        (which refers to the full chunk, not to the one before) allocates nothing."""
         self.row += 1
         if self.row == self.steps:
-            self.block = _touched(self._shape)
+            spare = self._spare
+            self._spare = self.block
+            # 2 = the local and getrefcount's argument: no step's outputs in it are held
+            self.block = spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape)
+            del spare
             self.row = 0
         return self.block[self.row]
