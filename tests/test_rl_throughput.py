@@ -34,6 +34,8 @@ def test_vector_part_writes_tables(tmp_path):
     rows = (tmp_path / "rl_throughput.csv").read_text().strip().splitlines()
     assert rows[0].split(",")[3:5] == ["torch_threads", "splitplace_rate"]
     assert len(rows) == 3 and all(float(r.split(",")[4]) > 0 for r in rows[1:])
+    assert rows[0].split(",")[-1] == "engine_us_per_env_step" and all(float(r.split(",")[-1]) > 0 for r in rows[1:])
+    assert "of which the compiled interval" in md
 
 
 def test_ppo_table_names_the_torch_threads_of_each_row(tmp_path):
@@ -49,3 +51,4 @@ def test_ppo_table_names_the_torch_threads_of_each_row(tmp_path):
     assert "| plain script: PPO + gym.make | 1 | 2 | 400 | 1000 | 0.400 | 0.410 |" in md
     rows = (tmp_path / "rl_throughput.csv").read_text().strip().splitlines()
     assert [r.split(",")[3] for r in rows[1:]] == ["1", "2"]
+    assert all(len(r.split(",")) == len(rows[0].split(",")) for r in rows[1:])
