@@ -25,6 +25,13 @@ run directory, ``--out-dir``, or ``benchmarks/results`` with ``--update-committe
    are drawn from that same buffer). The allocating ``action_masks()`` is timed
    too, for comparison.
 
+3. **The machine's own tail.** A compiled loop that only reads and writes a 64 KB
+   working set (about the step's state and observation), repeated to last as long
+   as SplitPlace's median step, timed like a step with a 160 KB numpy fill before
+   each call (as the random action is drawn before each step): its p99 / median is
+   what this machine gives a memory-touching call of that length, the reference
+   beside SplitPlace's p99 / median (no target).
+
 ``measure(...)`` returns everything as a dict for other benchmarks to compose
 (``benchmarks.speed`` uses ``compare_with_cartpole``); ``main`` writes
 ``env_speed.csv`` and ``env_speed.md`` into ``--out-dir`` and prints the report.
@@ -339,14 +346,59 @@ def measure(blocks: int = 20, steps_per_block: int = 500, hosts: Sequence[int] =
 
     Returns:
         ``{"cartpole": compare_with_cartpole(...), "scaling": scaling(...),
-        **machine_info(), "wall_s": ...}``.
+        "reference": machine_tail(...), **machine_info(), "wall_s": ...}``.
     """
     start = time.perf_counter()
     out: dict[str, Any] = machine_info()
     out["cartpole"] = compare_with_cartpole(blocks, steps_per_block, seed, env_id, warmup)
     out["scaling"] = scaling(hosts, scale_warmup, scale_steps, seed, env_id, fresh_mask_calls)
+    out["reference"] = machine_tail(out["cartpole"]["splitplace_median_step_s"], out["cartpole"]["timed_steps"], seed)
     out["wall_s"] = time.perf_counter() - start
     return out
+
+
+def machine_tail(duration_s: float, n_calls: int = 10000, seed: int = 0) -> dict[str, Any]:
+    """Per-call times of a compiled loop over a 64 KB working set that lasts about
+    ``duration_s``, with a 160 KB numpy fill before each timed call.
+
+    Args:
+        duration_s: the call's target length (SplitPlace's median step).
+        n_calls: timed calls.
+        seed: seed of the fill.
+
+    Returns:
+        ``median_s``, ``p99_s``, ``p99_over_median``, ``repeats`` (passes over the
+        working set per call) and ``n``.
+    """
+    import numba
+
+    @numba.njit(cache=False)
+    def touch(a, b, repeats):
+        acc = 0.0
+        for _ in range(repeats):
+            for i in range(a.shape[0]):
+                b[i] = 0.5 * a[i] + b[i]
+                acc += b[i]
+        return acc
+
+    a, b = np.ones(4096), np.zeros(4096)  # 2 x 32 KB
+    fill = np.empty(20000)  # 160 KB
+    rng = np.random.default_rng(seed)
+    touch(a, b, 1)
+    clock = time.perf_counter_ns
+    t0 = clock()
+    for _ in range(100):
+        touch(a, b, 1)
+    repeats = max(1, round(duration_s * 1e9 / ((clock() - t0) / 100)))
+    times = np.empty(n_calls, dtype=np.int64)
+    for i in range(n_calls):
+        rng.random(out=fill)
+        t0 = clock()
+        touch(a, b, repeats)
+        times[i] = clock() - t0
+    st = _stats(times)
+    return {"median_s": st["median_s"], "p99_s": st["p99_s"], "p99_over_median": st["p99_s"] / st["median_s"],
+            "repeats": repeats, "n": st["n"]}
 
 
 # ---------------------------------------------------------------- report
@@ -403,6 +455,17 @@ def _table(result: dict[str, Any]) -> str:
         "",
         f"All targets met: **{'yes' if c['all_targets_met'] else 'no'}**.",
     ]
+    ref = result.get("reference")
+    if ref:
+        lines += [
+            "",
+            "## The machine's own tail (reference, no target)",
+            "",
+            f"A compiled loop over a 64 KB working set, {ref['repeats']} passes per call (about SplitPlace's "
+            f"median step), timed {ref['n']} times like a step with a 160 KB numpy fill before each call: median "
+            f"{_us(ref['median_s'])} us, p99 {_us(ref['p99_s'])} us, **p99 / median {ref['p99_over_median']:.2f}** "
+            f"(SplitPlace's: {c['p99_over_median']:.2f}).",
+        ]
     s = result["scaling"]
     if s["rows"]:
         lines += [
@@ -449,6 +512,11 @@ def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         if key in TARGETS:
             row.update(target=f"{c[f'target_{key}']:g}", met=str(c[f"met_{key}"]))
         rows.append(row)
+    ref = result.get("reference")
+    if ref:
+        rows.append({"measurement": "reference", "name": "memory_loop_64kb", "steps": ref["n"],
+                     "median_step_s": f"{ref['median_s']:.6e}", "p99_step_s": f"{ref['p99_s']:.6e}",
+                     "value": f"{ref['p99_over_median']:.4f}"})
     for r in result["scaling"]["rows"]:
         rows.append({"measurement": "scaling", "name": c["env_id"], "hosts": r["hosts"],
                      "arrival_rate": r["arrival_rate"], "max_tasks": r["max_tasks"], "steps": r["steps"],

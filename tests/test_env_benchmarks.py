@@ -82,6 +82,9 @@ def test_env_speed_measure_and_write(tmp_path: Path) -> None:
         T, H = r["max_tasks"], r["hosts"]
         assert r["mask_size"] == T * 2 + 5 * T * (H + 1)  # layer, semantic
     assert isinstance(result["scaling"]["at_most_linear"], bool)
+    ref = result["reference"]  # the machine's own tail: a memory loop as long as the median step
+    assert ref["n"] == c["timed_steps"] and ref["repeats"] >= 1
+    assert 0 < ref["median_s"] <= ref["p99_s"] and ref["p99_over_median"] == pytest.approx(ref["p99_s"] / ref["median_s"])
 
     csv_path, md_path = env_speed.write_results(result, tmp_path / "out")
     with csv_path.open() as fh:
@@ -89,15 +92,18 @@ def test_env_speed_measure_and_write(tmp_path: Path) -> None:
     assert [(r["measurement"], r["name"]) for r in table] == [
         ("vs_cartpole", "SplitPlace-v0"), ("vs_cartpole", "CartPole-v1"),
         ("ratio", "ratio_medians"), ("ratio", "ratio_means"), ("ratio", "p99_over_median"),
-        ("ratio", "block_means_ratio"), ("scaling", "SplitPlace-v0"), ("scaling", "SplitPlace-v0")]
+        ("ratio", "block_means_ratio"), ("reference", "memory_loop_64kb"), ("scaling", "SplitPlace-v0"),
+        ("scaling", "SplitPlace-v0")]
+    assert float(table[6]["value"]) == pytest.approx(ref["p99_over_median"], rel=1e-3)
     assert float(table[2]["value"]) == pytest.approx(c["ratio_medians"], rel=1e-3)
     assert table[2]["target"] == "3" and table[3]["target"] == "4" and table[4]["target"] == "3"
     assert table[2]["met"] == str(c["met_ratio_medians"]) and table[5]["target"] == ""
-    assert [int(r["hosts"]) for r in table[6:]] == [4, 8] and int(table[7]["mask_size"]) == rows[1]["mask_size"]
+    assert [int(r["hosts"]) for r in table[7:]] == [4, 8] and int(table[8]["mask_size"]) == rows[1]["mask_size"]
     md = md_path.read_text()
     assert "CartPole-v1" in md and "perf_counter_ns" in md and "backend" not in md
     assert "<= 3" in md and "<= 4" in md and "p99" in md and "action_masks(out=buf)" in md
     assert md.count(" met |") + md.count("NOT met") >= 3 and "All targets met" in md
+    assert "The machine's own tail" in md and f"p99 / median {ref['p99_over_median']:.2f}" in md
 
 
 def test_env_speed_quick_cli_writes_into_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

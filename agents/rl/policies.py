@@ -10,7 +10,8 @@ handful of tensor operations.
 
 ``GroupedMultiInputPolicy`` (PPO, A2C) and ``GroupedMaskableMultiInputPolicy``
 (MaskablePPO) are the ``MultiInputPolicy`` of each library with the action
-distribution swapped; for other action spaces they are unchanged.
+distribution swapped, and Adam's fused kernel where the optimizer is the
+library's default Adam; for other action spaces the distribution is unchanged.
 """
 
 from __future__ import annotations
