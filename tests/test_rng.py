@@ -17,9 +17,8 @@ from splitplace_env.core.jit import kernel
 
 
 @kernel
-def _draw(kind, state, n, a, b):
-    out = np.empty(n)
-    for i in range(n):
+def _draw(kind, state, out, a, b):  # fills ``out``: kernels cannot allocate (no NRT, ``core/jit.py``)
+    for i in range(out.shape[0]):
         if kind == 0:
             out[i] = rng.uniform(state, 0)
         elif kind == 1:
@@ -37,7 +36,9 @@ def _draw(kind, state, n, a, b):
 
 def _sample(kind: int, n: int, a: float = 0.0, b: float = 0.0, seed: int = 0) -> np.ndarray:
     state = rng.seed_states(np.random.SeedSequence(seed), 1)
-    return _draw(kind, state, n, a, b)
+    out = np.empty(n)
+    _draw(kind, state, out, a, b)
+    return out
 
 
 def _close(x: np.ndarray, mean: float, var: float) -> None:
