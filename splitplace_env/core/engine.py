@@ -201,7 +201,8 @@ class EdgeEngine:
         self._table = np.array(rows_f + rows_i, dtype=np.int64)
         self._arena_f = np.zeros(rows_f[-1][0] + rows_f[-1][1])
         self._arena_i = np.zeros(rows_i[-1][0] + rows_i[-1][1], dtype=np.int64)
-        self._bind_arena(shapes)
+        self._block_shapes = shapes
+        self._bind_arena()
         for name, values in tables.items():
             getattr(self, _BLOCK_ATTR[name])[...] = values
         self._seeded = False
@@ -251,14 +252,15 @@ class EdgeEngine:
         self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
         return self.obs
 
-    def _bind_arena(self, shapes: dict[str, tuple[int, ...]]) -> None:
+    def _bind_arena(self) -> None:
         """Names the arena's blocks (``_split_f``, ``counters``...) and their rows: numpy
-        views at the offsets of ``self._table``, the blocks ``kernels.unpack`` sees."""
+        views at the offsets of ``self._table`` with the shapes of ``_block_shapes``, the
+        blocks ``kernels.unpack`` sees."""
         names = layout.ARENA_FLOAT + layout.ARENA_INT
         for k, name in enumerate(names):
             arena = self._arena_f if k < len(layout.ARENA_FLOAT) else self._arena_i
             offset, size = int(self._table[k, 0]), int(self._table[k, 1])
-            setattr(self, _BLOCK_ATTR[name], arena[offset:offset + size].reshape(shapes[name]))
+            setattr(self, _BLOCK_ATTR[name], arena[offset:offset + size].reshape(self._block_shapes[name]))
         for block, names in ((self._split_i, layout.SPLIT_INT), (self._split_f, layout.SPLIT_FLOAT),
                              (self._task_i, layout.TASK_INT), (self._task_f, layout.TASK_FLOAT),
                              (self._frag_i, layout.FRAG_INT), (self._frag_f, layout.FRAG_FLOAT),
