@@ -12,14 +12,12 @@ from splitplace_env import rewards
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core.engine import EdgeEngine
-from splitplace_env.core.layout import STATS
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 
 F = MAX_FRAGMENTS_PER_TASK
 _INT64 = np.dtype(np.int64)
 _NO_REWARD = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
-_NO_STATS = (0.0,) * len(STATS)
 
 
 class SplitPlaceEnv(gym.Env):
@@ -186,7 +184,7 @@ class SplitPlaceEnv(gym.Env):
         stats = self.engine.step_flat(self._validate(action))
         self._last_stats = stats
         # TimeLimit (max_episode_steps) truncates; direct use runs on.
-        reward = rewards.vector_reward(stats[7], stats[8], stats[9]) if self._vector_reward else stats[6]
+        reward = rewards.vector_reward(stats[3], stats[4], stats[5]) if self._vector_reward else stats[2]
         return self.engine.obs, reward, False, False, self._info(stats)
 
     def action_masks(self, out: np.ndarray | None = None) -> np.ndarray:
@@ -252,34 +250,34 @@ class SplitPlaceEnv(gym.Env):
         return np.ascontiguousarray(a, dtype=np.int64)
 
     def _info(self, stats: list | None) -> dict[str, Any]:
-        # Runs on every step: one dict literal over the engine's Python mirrors and the
-        # step's ``STATS`` list (rows in ``layout.STATS`` order).
+        # Runs on every step: one dict literal over the engine's Python mirrors, the step's
+        # ``STATS`` list and its ``STEP_COUNTS`` (ints), each in ``layout`` order.
         e = self.engine
         backlog = e.next_task_id - e.n_admitted
         if stats is None:
-            rewards, energy = dict(_NO_REWARD), 0.0
-            stats = _NO_STATS
+            rewards, energy, paged = dict(_NO_REWARD), 0.0, 0.0
         else:
-            rewards = {"reward": stats[6], "qos": stats[7], "aec": stats[8], "art": stats[9], "n_finished": stats[4]}
-            energy = stats[5]
+            rewards = {"reward": stats[2], "qos": stats[3], "aec": stats[4], "art": stats[5], "n_finished": stats[0]}
+            energy, paged = stats[1], stats[6]
+        placements, migrations, infeasible, ignored, new_tasks, evicted, restarts = e.step_counts
         host_out = e._host_out
         return {
             "interval": e.t,
             "rewards": rewards,
             "finished": e.finished,
-            "new_tasks": int(stats[10]),
+            "new_tasks": new_tasks,
             "pending": e._pending,  # new tasks awaiting a split in the next action
             "energy_j": energy,
             "host_util": host_out[0],
             "queue_length": e.n_ready + backlog,
             "backlog": backlog,
-            "placements": int(stats[0]),
-            "migrations": int(stats[1]),
-            "infeasible_placements": int(stats[2]),
-            "ignored_actions": int(stats[3]),
-            "evicted": int(stats[11]),
-            "paged_mb": stats[12],
-            "fault_restarts": int(stats[13]),
+            "placements": placements,
+            "migrations": migrations,
+            "infeasible_placements": infeasible,
+            "ignored_actions": ignored,
+            "evicted": evicted,
+            "paged_mb": paged,
+            "fault_restarts": restarts,
             "host_up": host_out[3],
             "arrived_total": e.next_task_id,
             "finished_total": e.n_finished_total,

@@ -17,8 +17,6 @@ from splitplace_env.core import layout
 from splitplace_env.core.batch_engine import OBS_KEYS, BatchEngine
 
 _INT64 = np.dtype(np.int64)
-#: Per-step counts of ``layout.STATS`` that ``info`` reports as ints.
-_COUNT_STATS = ("placements", "migrations", "infeasible", "ignored", "n_finished", "new_tasks", "evicted")
 
 
 class SplitPlaceVectorEnv(VectorEnv):
@@ -236,10 +234,10 @@ class SplitPlaceVectorEnv(VectorEnv):
     def _info(self) -> dict[str, Any]:
         """The batched info of the engine's current state (a reset row reports zero
         stats and its first new tasks, as ``SplitPlaceEnv.reset``'s info does)."""
-        e, S = self.engine, layout.STATS
+        e, S, C = self.engine, layout.STATS, layout.COUNTERS
         stats, counters = e.stats.copy(), e.counters.copy()
         col = lambda name: stats[:, S.index(name)]  # noqa: E731
-        count = lambda name: stats[:, S.index(name)].astype(np.int64)  # noqa: E731
+        count = lambda name: counters[:, C.index(name)]  # noqa: E731  (the interval's int counts)
         arrived, admitted = counters[:, layout.C_ARRIVED], counters[:, layout.C_ADMITTED]
         backlog = arrived - admitted
         fin_i, fin_f = e.fin_i.copy(), e.fin_f.copy()

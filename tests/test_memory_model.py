@@ -14,7 +14,7 @@ import pytest
 import splitplace_env  # noqa: F401  (registers the ids)
 from splitplace_env.config import SplitPlaceConfig
 from splitplace_env.core.engine import READY, RUNNING, EdgeEngine
-from splitplace_env.core.layout import STATS
+from splitplace_env.core.layout import COUNTERS, STATS, STEP_COUNTS
 
 LAYER, SEMANTIC = 0, 1
 BW, LAT, DT = 40.0, 0.001, 300.0
@@ -51,6 +51,8 @@ def place(e: EdgeEngine, *slots: int):
 
 
 def stat(e: EdgeEngine, name: str) -> float:
+    if name in STEP_COUNTS:  # the interval's counts sit with the counters
+        return float(e.counters[COUNTERS.index(name)])
     return float(e.stats[STATS.index(name)])
 
 

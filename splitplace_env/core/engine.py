@@ -318,9 +318,9 @@ class EdgeEngine:
     def _after_step(self) -> None:
         """The Python mirrors of the counters, and views of the step's records (one
         ``tolist`` and a tuple assignment in ``layout.COUNTERS`` order: this runs on
-        every step)."""
+        every step). ``step_counts``: the last interval's ``layout.STEP_COUNTS``, ints."""
         (self.t, self.next_task_id, self.n_admitted, self.n_finished_total, self.n_ready, self._next_arrivals,
-         self._fin_hi, n_fin, self._pend_hi, n_pend) = self.counters.tolist()
+         self._fin_hi, n_fin, self._pend_hi, n_pend, *self.step_counts) = self.counters.tolist()
         self.finished = self._fin_log.view(self._fin_hi - n_fin, self._fin_hi)
         self._pending = self._pend_log.view(self._pend_hi - n_pend, self._pend_hi)
 
@@ -329,8 +329,8 @@ class EdgeEngine:
         """Runs one interval with a flat, C-contiguous int64 action (T split entries,
         then 5T host entries: 0 = leave as is, h + 1 = host h). The next observation
         (four float32 arrays no one else holds: ``_observation_arrays``) is
-        ``self.obs``, the tasks that finished ``self.finished``; returns the
-        interval's ``layout.STATS`` as a list."""
+        ``self.obs``, the tasks that finished ``self.finished``, the interval's
+        counts ``self.step_counts``; returns its ``layout.STATS`` as a list."""
         if not self._seeded:
             raise RuntimeError(self.not_ready_reason)
         self._make_room()
@@ -342,7 +342,7 @@ class EdgeEngine:
         self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
         self._after_step()
         stats = self.stats.tolist()
-        if self.accuracy_fn is not None and stats[4]:
+        if self.accuracy_fn is not None and stats[0]:  # tasks finished
             self._measure_accuracy(stats)
         return stats
 
@@ -372,12 +372,11 @@ class EdgeEngine:
             hosts: (T*5,) int, 0 = leave as is, h in 1..H = host h-1, per fragment slot.
         """
         action = np.concatenate([np.asarray(splits, dtype=np.int64), np.asarray(hosts, dtype=np.int64)])
-        s = self.step_flat(action)
-        names = layout.STATS
-        rewards = {k: s[names.index(k)] for k in ("reward", "qos", "aec", "art")}
-        rewards["n_finished"] = s[names.index("n_finished")]
-        return StepResult(s[5], self.host_util, self.finished, int(s[10]), int(s[1]), int(s[0]), int(s[2]),
-                          int(s[3]), rewards)
+        s = dict(zip(layout.STATS, self.step_flat(action)))
+        c = dict(zip(layout.STEP_COUNTS, self.step_counts))
+        rewards = {k: s[k] for k in ("reward", "qos", "aec", "art", "n_finished")}
+        return StepResult(s["energy_j"], self.host_util, self.finished, c["new_tasks"], c["migrations"],
+                          c["placements"], c["infeasible"], c["ignored"], rewards)
 
     def _measure_accuracy(self, stats: list) -> None:
         """Replaces this step's drawn accuracies by measured ones and recomputes Eq. 8."""
@@ -387,8 +386,8 @@ class EdgeEngine:
             measured = self.accuracy_fn(APPLICATIONS[a], self.cfg.split_modes[s], int(b), self._live_rng)
             if measured is not None:
                 acc[i] = measured
-        r = metrics.interval_reward(fin, stats[5], self.max_energy_j, self.cfg)
         names = layout.STATS
+        r = metrics.interval_reward(fin, stats[names.index("energy_j")], self.max_energy_j, self.cfg)
         for k in ("reward", "qos", "aec", "art"):
             stats[names.index(k)] = r[k]
             self.stats[names.index(k)] = r[k]

@@ -17,8 +17,10 @@ from splitplace_env.core import mobility, network, observation, workload
 from splitplace_env.core.cluster import power_at
 from splitplace_env.core.demand import booked_ram, fragment_demand, ready_at_split
 from splitplace_env.core.jit import inline_kernel, kernel
-from splitplace_env.core.layout import (ARENA_FLOAT, ARENA_INT, BLOCKED, C_ADMITTED, C_ARRIVED, C_FIN_POS,
-                                        C_FINISHED, C_N_FIN, C_N_PEND, C_NEXT, C_PEND_POS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA,
+from splitplace_env.core.layout import (ARENA_FLOAT, ARENA_INT, BLOCKED, C_ADMITTED, C_ARRIVED, C_EVICTED,
+                                        C_FAULT_RESTARTS, C_FIN_POS, C_FINISHED, C_IGNORED, C_INFEASIBLE,
+                                        C_MIGRATIONS, C_N_FIN, C_N_PEND, C_NEW_TASKS, C_NEXT, C_PEND_POS,
+                                        C_PLACEMENTS, C_READY, C_T, DONE, EMPTY, EPS, P_ALPHA,
                                         P_ARRIVAL_STD, P_BETA, P_CHUNK, P_COMPRESSION, P_COMPUTE, P_DT,
                                         P_FULL_BATCH, P_GAUSS, P_HIDE, P_MAX_CONTAINERS, P_MAX_ENERGY,
                                         P_MIGRATION, P_MIN_SLA, P_MOBILITY, P_NOISE, P_NSPLITS, P_OVERHEAD,
@@ -530,7 +532,8 @@ def interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i,
 
     ``action`` is the flat action (T split entries, then 5T host entries);
     ``blocks`` the environment's arena blocks (``unpack``). Writes ``stats``
-    (rows ``STATS``), the hosts' outputs (``host_out``, rows ``HOST_OUT``) and the
+    (rows ``STATS``), the interval's counts (the ``STEP_COUNTS`` rows of
+    ``counters``), the hosts' outputs (``host_out``, rows ``HOST_OUT``) and the
     finished and new-task logs.
     """
     (params, split_f, host_spec, trace, wl_f, host_state, task_f, frag_f, stats, power, counters, split_i,
@@ -554,9 +557,10 @@ def interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i,
     lost = host_faults(t + 1, params, rng_state, host_state, faults, frag_i, frag_f, host_out[3])
     n_new = arrivals_and_links(counters, params, rng_state, host_spec, host_state, trace, wl_i, wl_f, ring_i,
                                ring_f, pend_i, pend_f, task_b, task_i, task_f, frag_i)
-    stats[0], stats[1], stats[2], stats[3] = placed, migrated, infeasible, ignored + ign
-    stats[4], stats[5], stats[6], stats[7], stats[8], stats[9], stats[10] = n_fin, energy, reward, qos, aec, art, n_new
-    stats[11], stats[12], stats[13] = killed, paged, lost
+    counters[C_PLACEMENTS], counters[C_MIGRATIONS], counters[C_INFEASIBLE] = placed, migrated, infeasible
+    counters[C_IGNORED], counters[C_NEW_TASKS], counters[C_EVICTED] = ignored + ign, n_new, killed
+    counters[C_FAULT_RESTARTS] = lost
+    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[6] = n_fin, energy, reward, qos, aec, art, paged
     return energy
 
 

@@ -44,14 +44,19 @@ SPLIT_INT = ("split_nfrag", "split_chain", "split_network")  # network: the accu
 SPLIT_FLOAT = ("split_work", "split_weights", "split_in", "split_out", "split_peak",
                # per-container fixed costs (s): checkpoint load, decode of the input
                "split_load_s", "split_decode_s_per_mb", "split_decode_fixed_s")
-#: Integer counters of the episode (``EdgeEngine.counters``).
+#: What the last interval counted (``EdgeEngine.step_counts``): integers, so they sit
+#: with the counters and reach Python as ints (``int()`` of seven floats per step cost
+#: more than building the rest of ``info``).
+STEP_COUNTS = ("placements", "migrations", "infeasible", "ignored", "new_tasks", "evicted", "fault_restarts")
+#: Integer counters of the episode, then the last interval's counts (``EdgeEngine.counters``).
 COUNTERS = ("t", "arrived", "admitted", "finished_total", "ready", "next_arrivals", "fin_pos", "n_fin",
-            "pend_pos", "n_pend")
+            "pend_pos", "n_pend") + STEP_COUNTS
 (C_T, C_ARRIVED, C_ADMITTED, C_FINISHED, C_READY, C_NEXT, C_FIN_POS, C_N_FIN, C_PEND_POS,
- C_N_PEND) = range(len(COUNTERS))
-#: What the last interval produced (``EdgeEngine.stats``).
-STATS = ("placements", "migrations", "infeasible", "ignored", "n_finished", "energy_j", "reward", "qos",
-         "aec", "art", "new_tasks", "evicted", "paged_mb", "fault_restarts")
+ C_N_PEND, C_PLACEMENTS, C_MIGRATIONS, C_INFEASIBLE, C_IGNORED, C_NEW_TASKS, C_EVICTED,
+ C_FAULT_RESTARTS) = range(len(COUNTERS))
+#: What else the last interval produced (``EdgeEngine.stats``; ``n_finished`` is a float
+#: here because Eq. 8's terms in ``info["rewards"]`` are).
+STATS = ("n_finished", "energy_j", "reward", "qos", "aec", "art", "paged_mb")
 #: Scalar parameters (``EdgeEngine.params``), the observation's inverse scales included.
 PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
           "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm", "arrival_rate",
