@@ -1,4 +1,4 @@
-"""The one decorator every kernel of the engine is compiled with.
+"""The decorators the engine's kernels are compiled with.
 
 ``kernel`` compiles a function with numba (``nopython``, cached on disk, GIL
 released). Where numba cannot be imported, or when numba's own
@@ -10,6 +10,10 @@ numba keys a cached kernel on its own file only: a kernel whose callee in
 another module changed would load stale machine code. So on import, if the
 sources of ``splitplace_env/core`` differ from those the cache was built from
 (a fingerprint kept beside it), the cached kernels are dropped and recompiled.
+Kernels defined elsewhere with these decorators (the tests' own) are cached beside
+their files and not covered: after changing the flags below, delete their ``*.nbi``
+and ``*.nbc`` files too (a stale cache once hid a test kernel that no longer
+compiled).
 
 Kernels are compiled without numba's reference-counted runtime (NRT, ``_nrt=False``):
 with it, every array view a kernel makes or passes on (a row of a block, a block of
