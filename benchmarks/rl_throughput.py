@@ -70,16 +70,22 @@ def vector_rates(num_envs: Sequence[int], env_id: str = "SplitPlace-v0", steps: 
         cp_actions = rng.integers(0, 2, size=(steps, n))
         per_block = max(1, steps // blocks)
         sp_times, cp_times = [], []
-        for _ in range(3):  # warm-up (compiled kernels loaded, caches hot)
-            sp.step(masked_random_actions(sp.unwrapped.action_masks(out=masks), e.n_tasks, e.template.n_splits,
-                                          e.n_hosts, rng))
-        for b in range(blocks):
-            for _ in range(per_block):
-                a = masked_random_actions(sp.unwrapped.action_masks(out=masks), e.n_tasks, e.template.n_splits,
-                                          e.n_hosts, rng)
+
+        def next_actions() -> np.ndarray:  # fresh masks, one allowed choice per entry
+            return masked_random_actions(sp.unwrapped.action_masks(out=masks), e.n_tasks, e.template.n_splits,
+                                         e.n_hosts, rng)
+
+        def timed(step: Callable[[np.ndarray], object], n_calls: int, out: list) -> None:
+            for _ in range(n_calls):
+                a = next_actions()
                 t0 = time.perf_counter()
-                sp.step(a)
-                sp_times.append(time.perf_counter() - t0)
+                step(a)
+                out.append(time.perf_counter() - t0)
+
+        for _ in range(3):  # warm-up (compiled kernels loaded, caches hot)
+            sp.step(next_actions())
+        for b in range(blocks):
+            timed(sp.step, per_block, sp_times)
             for k in range(per_block):
                 a = cp_actions[(b * per_block + k) % steps]
                 t0 = time.perf_counter()
@@ -87,13 +93,8 @@ def vector_rates(num_envs: Sequence[int], env_id: str = "SplitPlace-v0", steps: 
                 cp_times.append(time.perf_counter() - t0)
         # The compiled batched interval alone (``BatchEngine.step``: no info, no copies),
         # after the timed blocks (it steps the engine past the wrapper's bookkeeping).
-        engine_times = []
-        for _ in range(steps):
-            a = masked_random_actions(sp.unwrapped.action_masks(out=masks), e.n_tasks, e.template.n_splits,
-                                      e.n_hosts, rng)
-            t0 = time.perf_counter()
-            e.step(a)
-            engine_times.append(time.perf_counter() - t0)
+        engine_times: list[float] = []
+        timed(e.step, steps, engine_times)
         sp.close()
         cp.close()
         sp_t, cp_t = np.array(sp_times), np.array(cp_times)

@@ -163,6 +163,5 @@ class HostLog:
             self._spare = self.block
             # 2 = the local and getrefcount's argument: no step's outputs in it are held
             self.block = spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape)
-            del spare
             self.row = 0
         return self.block[self.row]
