@@ -11,13 +11,15 @@ from gymnasium import spaces
 from splitplace_env import rewards
 from splitplace_env.codec import ActionCodec
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
+from splitplace_env.core import layout
 from splitplace_env.core.engine import EdgeEngine
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 
 F = MAX_FRAGMENTS_PER_TASK
 _INT64 = np.dtype(np.int64)
-_NO_REWARD = {"reward": 0.0, "qos": 0.0, "aec": 0.0, "art": 0.0, "n_finished": 0.0}
+#: Positions in ``layout.RESULT`` of the reward and its terms.
+_R_REWARD, _R_QOS, _R_AEC, _R_ART = (layout.RESULT.index(k) for k in ("reward", "qos", "aec", "art"))
 
 
 class SplitPlaceEnv(gym.Env):
@@ -167,7 +169,6 @@ class SplitPlaceEnv(gym.Env):
         if self._vector_reward:  # MO-Gymnasium's convention (``splitplace_env.rewards``)
             self.reward_space = rewards.reward_space()
             self.reward_dim = len(rewards.OBJECTIVES)
-        self._last_stats = None
 
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -177,15 +178,19 @@ class SplitPlaceEnv(gym.Env):
         if seed is None:  # draw an episode seed from the env's own generator
             seed = int(self.np_random.integers(2**63 - 1))
         obs = self.engine.reset(seed)
-        self._last_stats = None
-        return obs, self._info(None)
+        return obs, self._info(self.engine.result)
 
     def step(self, action):
-        stats = self.engine.step_flat(self._validate(action))
-        self._last_stats = stats
+        # The hot path: a few attribute reads around one compiled call (``step_flat``).
+        if not (type(action) is np.ndarray and action.dtype == _INT64 and action.shape == self._action_shape
+                and action.flags.carray):
+            action = self._validate(action)
+        e = self.engine
+        r = e.step_flat(action)
+        h, tk, f, g = e.obs_arrays
         # TimeLimit (max_episode_steps) truncates; direct use runs on.
-        reward = rewards.vector_reward(stats[3], stats[4], stats[5]) if self._vector_reward else stats[2]
-        return self.engine.obs, reward, False, False, self._info(stats)
+        reward = rewards.vector_reward(r[_R_QOS], r[_R_AEC], r[_R_ART]) if self._vector_reward else r[_R_REWARD]
+        return {"hosts": h, "tasks": tk, "fragments": f, "globals": g}, reward, False, False, self._info(r)
 
     def action_masks(self, out: np.ndarray | None = None) -> np.ndarray:
         """Factored mask, ``T*S + 5T*(H+1)`` booleans: split rows then host rows.
@@ -232,7 +237,7 @@ class SplitPlaceEnv(gym.Env):
     # ------------------------------------------------------------------ helpers
     def _validate(self, action) -> np.ndarray:
         if (type(action) is np.ndarray and action.dtype == _INT64 and action.shape == self._action_shape
-                and action.flags.c_contiguous):
+                and action.flags.carray):
             return action  # the common case, checked in a few attribute reads
         a = np.asarray(action)
         n = self.codec.size
@@ -247,29 +252,26 @@ class SplitPlaceEnv(gym.Env):
             if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
                 raise ValueError("action must hold finite integer values (see env.unwrapped.codec), "
                                  f"got non-integral or out-of-range floats of dtype {a.dtype}")
-        return np.ascontiguousarray(a, dtype=np.int64)
+        # C-contiguous and aligned: the compiled step reads it as such (``jit.direct_call``)
+        return np.require(a, np.int64, ("C", "A"))
 
-    def _info(self, stats: list | None) -> dict[str, Any]:
-        # Runs on every step: one dict literal over the engine's Python mirrors, the step's
-        # ``STATS`` list and its ``STEP_COUNTS`` (ints), each in ``layout`` order.
+    def _info(self, r: tuple) -> dict[str, Any]:
+        # Runs on every step: one unpacking of the engine's ``layout.RESULT`` tuple and
+        # one dict literal.
+        (_, row, t, arrived, admitted, finished_total, ready, _, _, _, _, _, placements, migrations, infeasible,
+         ignored, new_tasks, evicted, restarts, n_finished, energy, reward, qos, aec, art, paged) = r
         e = self.engine
-        backlog = e.next_task_id - e.n_admitted
-        if stats is None:
-            rewards, energy, paged = dict(_NO_REWARD), 0.0, 0.0
-        else:
-            rewards = {"reward": stats[2], "qos": stats[3], "aec": stats[4], "art": stats[5], "n_finished": stats[0]}
-            energy, paged = stats[1], stats[6]
-        placements, migrations, infeasible, ignored, new_tasks, evicted, restarts = e.step_counts
-        host_out = e._host_out
+        host_block = e._host_log.block
+        backlog = arrived - admitted
         return {
-            "interval": e.t,
-            "rewards": rewards,
+            "interval": t,
+            "rewards": {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": n_finished},
             "finished": e.finished,
             "new_tasks": new_tasks,
-            "pending": e._pending,  # new tasks awaiting a split in the next action
+            "pending": e.pending(),  # new tasks awaiting a split in the next action
             "energy_j": energy,
-            "host_util": host_out[0],
-            "queue_length": e.n_ready + backlog,
+            "host_util": host_block[row, 0],
+            "queue_length": ready + backlog,
             "backlog": backlog,
             "placements": placements,
             "migrations": migrations,
@@ -278,7 +280,7 @@ class SplitPlaceEnv(gym.Env):
             "evicted": evicted,
             "paged_mb": paged,
             "fault_restarts": restarts,
-            "host_up": host_out[3],
-            "arrived_total": e.next_task_id,
-            "finished_total": e.n_finished_total,
+            "host_up": host_block[row, 3],
+            "arrived_total": arrived,
+            "finished_total": finished_total,
         }

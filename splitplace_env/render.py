@@ -1,7 +1,7 @@
 """Rendering: an ANSI table of hosts and tasks, and an RGB picture of the cluster.
 
-Both read the engine's state and the last interval's statistics the env keeps
-(``SplitPlaceEnv._last_stats``); nothing here runs on the step path. The picture
+Both read the engine's state and the last interval's statistics (the engine's
+``result``); nothing here runs on the step path. The picture
 is drawn with matplotlib's Agg canvas (no pyplot, no global figure state).
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK
 from splitplace_env.core.engine import BLOCKED, DONE, READY, RUNNING
-from splitplace_env.core.layout import STATS
+from splitplace_env.core.layout import R_STATS, STATS
 from splitplace_env.core.mobility import ACCESS_POINTS, AREA_M
 
 _STATE_CHAR = {0: ".", BLOCKED: "b", READY: "r", RUNNING: "R", DONE: "d"}
@@ -28,10 +28,10 @@ _LABELLED_HOSTS = 32
 
 def _reward_terms(env) -> dict[str, float] | None:
     """The last interval's reward terms, or None before the first step."""
-    stats = getattr(env, "_last_stats", None)
-    if stats is None:
+    e = env.engine
+    if e.t == 0:
         return None
-    s = dict(zip(STATS, stats))
+    s = dict(zip(STATS, e.result[R_STATS:]))
     return {"reward": s["reward"], "qos": s["qos"], "aec": s["aec"], "art": s["art"], "finished": s["n_finished"]}
 
 

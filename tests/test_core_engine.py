@@ -325,7 +325,7 @@ def test_host_log_chunks_are_reused_only_when_no_view_holds_them():
 
     def fill_chunk():  # steps to the last row of the current chunk; returns that row
         last = log.next()
-        while log.row != log.steps - 1:
+        while log.row[0] != log.steps - 1:
             last = log.next()
         return last
 
@@ -341,7 +341,7 @@ def test_host_log_chunks_are_reused_only_when_no_view_holds_them():
     del kept
     last = fill_chunk()  # now only C's last row is held
     log.next()[:] = 1.0  # C is full; the chunk before it (B) is held by no one: B again
-    assert id(log.block) == b and log.row == 0 and last.shape == (4, 2)
+    assert id(log.block) == b and log.row[0] == 0 and last.shape == (4, 2)
 
 
 def test_kept_infos_survive_resets_and_chunk_reuse(masked_action):

@@ -56,7 +56,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from splitplace_env.config import APPLICATIONS, MAX_FRAGMENTS_PER_TASK, NETWORK_OF_SPLIT, SplitPlaceConfig
-from splitplace_env.core import cluster, demand, kernels, layout, metrics, mobility, network, rng, workload
+from splitplace_env.core import cluster, demand, jit, kernels, layout, metrics, mobility, network, rng, workload
 from splitplace_env.core.layout import BLOCKED, DONE, EMPTY, READY, RUNNING  # noqa: F401  (re-exported)
 from splitplace_env.core.logs import HostLog, RecordLog, RecordView
 from splitplace_env.core.masks import action_masks
@@ -212,6 +212,8 @@ class EdgeEngine:
         self._host_log = HostLog(len(layout.HOST_OUT), H)
         self._obs_slots = [None, None]  # two observations' arrays, reused when nobody holds them
         self._obs_slot = 0
+        self._step_args = [None, None]  # kernels.step's arguments after the action, per slot
+        self._step_call = None  # kernels.step without numba's dispatch (``jit.direct_call``)
         #: Why the engine cannot step (before the first reset, or once its env is closed).
         self.not_ready_reason = "call reset() before step()"
 
@@ -233,23 +235,22 @@ class EdgeEngine:
         # The logs and the observation arrays outlive episodes: what no kept info or
         # observation refers to is written again, so a reset allocates nothing and
         # leaves the caches warm for the episode's first steps.
-        self.finished = self._pending = None  # (the engine's own views of the last records)
+        self._step_args = [None, None]  # (they hold the logs' chunks: dropped before any restart)
         self._fin_log.restart()
         self._pend_log.restart()
         self._bind_state()
-        self._host_out = self._host_log.next()
-        kernels.clear_state(self._arena_f, self._arena_i, self._table, self._task_b, self._host_out,
+        host_out = self._host_log.next()
+        kernels.clear_state(self._arena_f, self._arena_i, self._table, self._task_b, host_out,
                             self._ring_i, self._ring_f)
         kernels.first_arrivals(self._arena_f, self._arena_i, self._table, self._rng_state)
-        self._after_step()  # the Python mirrors of the counters
         self._make_room()
-        h, tk, f, g = self._observation_arrays()
-        kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, self._host_out,
+        self._obs_slot = 0
+        h, tk, f, g = self.obs_arrays = self._observation_arrays(0)
+        kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host_out,
                       self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats, self.idle_energy_j,
                       h, tk, f, g)
-        self._after_step()
+        self._read_result()
         self._seeded = True
-        self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
         return self.obs
 
     def _bind_arena(self) -> None:
@@ -280,88 +281,141 @@ class EdgeEngine:
     @property
     def host_util(self) -> np.ndarray:
         """(H,) CPU utilisation of the hosts in the last interval (a view of its log row)."""
-        return self._host_out[0]
+        return self._host_log.block[self.result[layout.R_HOST_ROW], 0]
 
     @property
     def host_net_util(self) -> np.ndarray:
         """(H,) share of the last interval each host's link was busy."""
-        return self._host_out[1]
+        return self._host_log.block[self.result[layout.R_HOST_ROW], 1]
 
     @property
     def host_power_w(self) -> np.ndarray:
         """(H,) power (W) of the hosts in the last interval."""
-        return self._host_out[2]
+        return self._host_log.block[self.result[layout.R_HOST_ROW], 2]
 
     @property
     def host_up(self) -> np.ndarray:
         """(H,) 1.0 for the hosts that are up now (the next interval's), 0.0 for those down."""
-        return self._host_out[3]
+        return self._host_log.block[self.result[layout.R_HOST_ROW], 3]
+
+    # The episode's counters as of the last step or reset (``result``, ``layout.COUNTERS``).
+    t = property(lambda self: self.result[_R_T], doc="Intervals run in this episode.")
+    next_task_id = property(lambda self: self.result[_R_ARRIVED], doc="Tasks arrived so far (the next task's id).")
+    n_admitted = property(lambda self: self.result[_R_ADMITTED], doc="Tasks that have taken a task slot so far.")
+    n_finished_total = property(lambda self: self.result[_R_FINISHED], doc="Tasks finished so far.")
+    n_ready = property(lambda self: self.result[_R_READY], doc="Fragments ready but not placed.")
+
+    @property
+    def step_counts(self) -> tuple[int, ...]:
+        """The last interval's ``layout.STEP_COUNTS``, ints."""
+        return self.result[_R_STEP_COUNTS:layout.R_STATS]
+
+    @property
+    def finished(self) -> RecordView:
+        """The tasks that finished in the last interval (a view of the log)."""
+        r = self.result
+        return self._fin_log.view(r[_R_FIN_POS] - r[_R_N_FIN], r[_R_FIN_POS])
+
+    def pending(self) -> RecordView:
+        """New tasks awaiting a split in the next step (slot order): ``slot``,
+        ``task_id``, ``app``, ``batch``, ``sla``."""
+        r = self.result
+        return self._pend_log.view(r[_R_PEND_POS] - r[_R_N_PEND], r[_R_PEND_POS])
+
+    @property
+    def obs(self) -> dict[str, np.ndarray]:
+        """The last observation: the four arrays of ``obs_arrays`` by key."""
+        return dict(zip(_OBS_KEYS, self.obs_arrays))
 
     def _make_room(self) -> None:
-        """Before a step: room in the logs for its records, and in the backlog ring
-        for the arrivals already counted (the ring doubles, keeping every task).
-        Reads the Python mirrors of the counters (``_after_step``): cheap when
-        nothing is to be done, as on almost every step."""
-        c = self.counters
-        if self._fin_hi + self.n_tasks > self._fin_log.capacity:
-            self.finished = None  # the engine's own view: a chunk only kept infos refer to is reused
-            c[layout.C_FIN_POS] = self._fin_log.room_at(self._fin_hi)
-        if self._pend_hi + self.n_tasks > self._pend_log.capacity:
-            self._pending = None
-            c[layout.C_PEND_POS] = self._pend_log.room_at(self._pend_hi)
-        first, end = self.n_admitted, self.next_task_id + self._next_arrivals
+        """Room for the next step's records in the logs, in the host-output log and in
+        the backlog ring for the arrivals already counted (the ring doubles, keeping
+        every task). The step arguments hold the chunks and the ring: they are dropped
+        and rebuilt at the next step."""
+        self._step_args = [None, None]
+        c, T = self.counters, self.n_tasks
+        if c[layout.C_FIN_POS] + T > self._fin_log.capacity:
+            c[layout.C_FIN_POS] = self._fin_log.room_at(int(c[layout.C_FIN_POS]))
+        if c[layout.C_PEND_POS] + T > self._pend_log.capacity:
+            c[layout.C_PEND_POS] = self._pend_log.room_at(int(c[layout.C_PEND_POS]))
+        if self._host_log.row[0] + 1 >= self._host_log.steps:
+            self._host_log.rotate()
+        first, arrived = int(c[layout.C_ADMITTED]), int(c[layout.C_ARRIVED])
+        end = arrived + int(c[layout.C_NEXT])
         cap = self._ring_i.shape[1]
         if end - first > cap:
-            self._ring_i, self._ring_f = workload.grown_ring(self._ring_i, self._ring_f, first, self.next_task_id,
+            self._ring_i, self._ring_f = workload.grown_ring(self._ring_i, self._ring_f, first, arrived,
                                                              max(2 * cap, end - first))
 
-    def _after_step(self) -> None:
-        """The Python mirrors of the counters, and views of the step's records (one
-        ``tolist`` and a tuple assignment in ``layout.COUNTERS`` order: this runs on
-        every step). ``step_counts``: the last interval's ``layout.STEP_COUNTS``, ints."""
-        (self.t, self.next_task_id, self.n_admitted, self.n_finished_total, self.n_ready, self._next_arrivals,
-         self._fin_hi, n_fin, self._pend_hi, n_pend, *self.step_counts) = self.counters.tolist()
-        self.finished = self._fin_log.view(self._fin_hi - n_fin, self._fin_hi)
-        self._pending = self._pend_log.view(self._pend_hi - n_pend, self._pend_hi)
+    def _read_result(self) -> None:
+        """``result`` from the blocks, as ``kernels.step`` returns it (after a reset)."""
+        self.result = ((False, int(self._host_log.row[0])) + tuple(self.counters.tolist())
+                       + tuple(self.stats.tolist()))
 
     # ------------------------------------------------------------------ step
-    def step_flat(self, action: np.ndarray) -> list:
-        """Runs one interval with a flat, C-contiguous int64 action (T split entries,
-        then 5T host entries: 0 = leave as is, h + 1 = host h). The next observation
-        (four float32 arrays no one else holds: ``_observation_arrays``) is
-        ``self.obs``, the tasks that finished ``self.finished``, the interval's
-        counts ``self.step_counts``; returns its ``layout.STATS`` as a list."""
+    def step_flat(self, action: np.ndarray) -> tuple:
+        """Runs one interval with a flat, C-contiguous, aligned int64 action (T split
+        entries, then 5T host entries: 0 = leave as is, h + 1 = host h): one compiled
+        call (``kernels.step``) for the interval and the next observation. Returns
+        the ``layout.RESULT`` tuple (also ``self.result``): the episode's counters
+        and the interval's counts and ``layout.STATS``. The next observation (four
+        float32 arrays no one else holds: ``_observation_arrays``) is
+        ``self.obs_arrays``, the tasks that finished ``self.finished``.
+
+        This runs on every step, after whatever the caller did since the last one,
+        which may have evicted the step's code and data from the caches: it touches
+        as few Python objects as it can (one list, one tuple of arguments, the
+        compiled function called without numba's dispatch: ``jit.direct_call``)."""
         if not self._seeded:
             raise RuntimeError(self.not_ready_reason)
-        self._make_room()
-        self._host_out = host_out = self._host_log.next()
-        fin, pend = self._fin_log, self._pend_log
-        h, tk, f, g = self._observation_arrays()
-        kernels.step(action, self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host_out,
-                     self._ring_i, self._ring_f, fin.ints, fin.floats, pend.ints, pend.floats, h, tk, f, g)
-        self.obs = {"hosts": h, "tasks": tk, "fragments": f, "globals": g}
-        self._after_step()
-        stats = self.stats.tolist()
-        if self.accuracy_fn is not None and stats[0]:  # tasks finished
-            self._measure_accuracy(stats)
-        return stats
+        self._obs_slot = slot = self._obs_slot ^ 1
+        args = self._step_args[slot]
+        refs = sys.getrefcount
+        # 3 = this slot's arguments, its ``_obs_slots`` entry and getrefcount's argument
+        if (args is None or refs(args[-4]) != 3 or refs(args[-3]) != 3 or refs(args[-2]) != 3
+                or refs(args[-1]) != 3):
+            args = self._new_step_args(slot)
+        r = self._step_call(action, *args)
+        if r[0]:  # the kernel stepped nothing: room first (every few dozen steps)
+            self._make_room()
+            args = self._new_step_args(slot)
+            r = self._step_call(action, *args)
+        self.obs_arrays = self._obs_slots[slot]
+        self.result = r
+        if self.accuracy_fn is not None and r[_R_N_FIN]:  # tasks finished
+            self._measure_accuracy()
+        return self.result
 
-    def _observation_arrays(self) -> tuple[np.ndarray, ...]:
-        """Arrays for the next observation: those of the observation before last if
-        nothing but this engine refers to them any more (the caller still holds the
-        last one while it steps), else fresh ones. So an observation that anyone
-        keeps (a replay buffer, a list, a view of one of its arrays) is never
-        written again, and a loop that drops them allocates nothing per step.
-        ``sys.getrefcount`` of an array held only by the slot's tuple is 2 (the
-        tuple and the call's argument)."""
-        self._obs_slot ^= 1
-        arrays = self._obs_slots[self._obs_slot]
+    def _new_step_args(self, slot: int) -> tuple:
+        """``kernels.step``'s arguments after the action for observation slot ``slot``:
+        the state's arrays, then that slot's observation arrays (fresh ones if anyone
+        else holds the old)."""
+        self._step_args[slot] = None
+        arrays = self._observation_arrays(slot)
+        fin, pend, host = self._fin_log, self._pend_log, self._host_log
+        args = (self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host.block, host.row,
+                self._ring_i, self._ring_f, fin.ints, fin.floats, pend.ints, pend.floats) + arrays
+        self._step_args[slot] = args
+        if self._step_call is None:  # the types never change: resolved once per engine
+            self._step_call = jit.direct_call(kernels.step, (np.zeros(self.n_tasks + self.n_frags, np.int64),) + args)
+        return args
+
+    def _observation_arrays(self, slot: int) -> tuple[np.ndarray, ...]:
+        """Arrays for observation slot ``slot`` (the two slots alternate): those it held
+        before (the observation before last) if nothing but this engine refers to them
+        any more (the caller still holds the last one while it steps), else fresh ones.
+        So an observation that anyone keeps (a replay buffer, a list, a view of one of
+        its arrays) is never written again, and a loop that drops them allocates
+        nothing per step. Call with the slot's step arguments dropped: then
+        ``sys.getrefcount`` of an array held only by the slot's tuple is 2 (the tuple
+        and the call's argument)."""
+        arrays = self._obs_slots[slot]
         # (indexing, not iterating: a loop variable would add a reference of its own)
         refs = sys.getrefcount
         if (arrays is None or refs(arrays[0]) != 2 or refs(arrays[1]) != 2 or refs(arrays[2]) != 2
                 or refs(arrays[3]) != 2):
             arrays = tuple(np.empty(self.obs_shapes[k], np.float32) for k in _OBS_KEYS)
-            self._obs_slots[self._obs_slot] = arrays
+            self._obs_slots[slot] = arrays
         return arrays
 
     def step(self, splits: np.ndarray, hosts: np.ndarray) -> StepResult:
@@ -372,13 +426,13 @@ class EdgeEngine:
             hosts: (T*5,) int, 0 = leave as is, h in 1..H = host h-1, per fragment slot.
         """
         action = np.concatenate([np.asarray(splits, dtype=np.int64), np.asarray(hosts, dtype=np.int64)])
-        s = dict(zip(layout.STATS, self.step_flat(action)))
+        s = dict(zip(layout.STATS, self.step_flat(action)[layout.R_STATS:]))
         c = dict(zip(layout.STEP_COUNTS, self.step_counts))
         rewards = {k: s[k] for k in ("reward", "qos", "aec", "art", "n_finished")}
         return StepResult(s["energy_j"], self.host_util, self.finished, c["new_tasks"], c["migrations"],
                           c["placements"], c["infeasible"], c["ignored"], rewards)
 
-    def _measure_accuracy(self, stats: list) -> None:
+    def _measure_accuracy(self) -> None:
         """Replaces this step's drawn accuracies by measured ones and recomputes Eq. 8."""
         fin = self.finished
         acc = fin["accuracy"]  # a view of the log: writing it updates the record
@@ -387,10 +441,12 @@ class EdgeEngine:
             if measured is not None:
                 acc[i] = measured
         names = layout.STATS
+        stats = list(self.result[layout.R_STATS:])
         r = metrics.interval_reward(fin, stats[names.index("energy_j")], self.max_energy_j, self.cfg)
         for k in ("reward", "qos", "aec", "art"):
             stats[names.index(k)] = r[k]
             self.stats[names.index(k)] = r[k]
+        self.result = self.result[:layout.R_STATS] + tuple(stats)
 
     # ------------------------------------------------------------------ views
     def action_masks(self, out: np.ndarray) -> np.ndarray:
@@ -429,11 +485,6 @@ class EdgeEngine:
         """Fragments ready but not placed, plus tasks without a slot."""
         return self.n_ready + self.backlog
 
-    def pending(self) -> RecordView:
-        """New tasks awaiting a split in the next step (slot order): ``slot``,
-        ``task_id``, ``app``, ``batch``, ``sla``."""
-        return self._pending
-
     def task_counts(self) -> dict[str, int]:
         """Arrived tasks by status: waiting (backlog or no fragment running), running, finished."""
         running_tasks = np.zeros(self.n_tasks, dtype=bool)
@@ -449,15 +500,21 @@ class EdgeEngine:
         derived = (set(_BLOCK_ATTR.values()) | set(layout.TASK_BOOL + layout.TASK_INT + layout.TASK_FLOAT
                    + layout.FRAG_INT + layout.FRAG_FLOAT + layout.HOST_STATE + layout.SPLIT_INT
                    + layout.SPLIT_FLOAT) | {"task_acc"})
+        derived |= {"_step_args", "_step_call"}  # the compiled entry point does not pickle
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._step_args, self._step_call = [None, None], None
         self._bind_arena()
         if self._seeded:
             self._bind_state()
 
 
+#: Positions in ``layout.RESULT`` of what the engine's properties read.
+(_R_T, _R_ARRIVED, _R_ADMITTED, _R_FINISHED, _R_READY, _R_FIN_POS, _R_N_FIN, _R_PEND_POS, _R_N_PEND,
+ _R_STEP_COUNTS) = (layout.RESULT.index(k) for k in ("t", "arrived", "admitted", "finished_total", "ready", "fin_pos",
+                                                     "n_fin", "pend_pos", "n_pend", layout.STEP_COUNTS[0]))
 #: Observation keys in the order the kernels write them.
 _OBS_KEYS = ("hosts", "tasks", "fragments", "globals")
 #: Engine attribute of each arena block.

@@ -574,15 +574,34 @@ def observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_fra
 
 
 @kernel
-def step(action, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
-         pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals):
+def step(action, arena_f, arena_i, table, task_b, rng_state, host_chunk, host_row, ring_i, ring_f, fin_i, fin_f,
+         pend_i, pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals):
     """One interval (``interval``) and the observation of the next, written into
-    the four observation arrays, in one call. (The arrays come from the caller:
-    returning arrays allocated here costs more than the rest of the call's
-    overhead.)"""
+    the four observation arrays, in one call; returns the ``layout.RESULT`` tuple
+    (plain ints and floats).
+
+    First it checks that the step's output has room: a row left in the host-output
+    chunk (``host_chunk``, the last row used in ``host_row[0]``), a step's worth of
+    columns in both record logs and the backlog ring's room for the counted
+    arrivals. If any is missing nothing is stepped and ``RESULT[0]`` is true; the
+    caller makes room and calls again. (Checked here rather than in Python: the
+    step then costs one call and reads its counters from the tuple it returns.
+    Arrays come from the caller: a kernel compiled without NRT cannot allocate.)
+    """
     blocks = unpack(arena_f, arena_i, table)
-    energy = interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f)
-    observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_frags, obs_globals)
+    counters, stats = blocks[10], blocks[8]
+    most = task_b.shape[1]  # records one step can add to either log
+    row = host_row[0] + 1
+    fits = (row < host_chunk.shape[0] and counters[C_FIN_POS] + most <= fin_i.shape[1]
+            and counters[C_PEND_POS] + most <= pend_i.shape[1] and ring_room(arena_i, table, ring_i.shape[1]))
+    if fits:
+        host_row[0] = row
+        host_out = host_chunk[row]
+        energy = interval(action, blocks, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i, pend_f)
+        observe_into(blocks, task_b, host_out, energy, obs_hosts, obs_tasks, obs_frags, obs_globals)
+    c, s = counters, stats
+    return (not fits, host_row[0], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12],
+            c[13], c[14], c[15], c[16], s[0], s[1], s[2], s[3], s[4], s[5], s[6])
 
 
 @kernel

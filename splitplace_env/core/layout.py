@@ -57,6 +57,15 @@ COUNTERS = ("t", "arrived", "admitted", "finished_total", "ready", "next_arrival
 #: What else the last interval produced (``EdgeEngine.stats``; ``n_finished`` is a float
 #: here because Eq. 8's terms in ``info["rewards"]`` are).
 STATS = ("n_finished", "energy_j", "reward", "qos", "aec", "art", "paged_mb")
+#: What ``kernels.step`` returns, as plain Python ints and floats in this order:
+#: whether it stepped nothing for want of room (``needs_room``), the host-output row it
+#: wrote, then ``COUNTERS`` and ``STATS`` after the step. (One tuple the wrapper builds
+#: in C: reading the blocks back with ``tolist`` cost two numpy calls per step.)
+RESULT = ("needs_room", "host_row") + COUNTERS + STATS
+R_HOST_ROW = 1
+#: Where ``COUNTERS`` and ``STATS`` start in ``RESULT``.
+R_COUNTERS = 2
+R_STATS = R_COUNTERS + len(COUNTERS)
 #: Scalar parameters (``EdgeEngine.params``), the observation's inverse scales included.
 PARAMS = ("n_splits", "interval_s", "compute_scale", "transfer_compression", "runtime_overhead_mb",
           "stream_chunk_samples", "max_energy_j", "alpha", "beta", "response_norm", "arrival_rate",

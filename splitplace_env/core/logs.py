@@ -140,6 +140,9 @@ class RecordLog:
 class HostLog:
     """Chunks of per-step host outputs: ``block[row]`` is one step's (rows, H) array.
 
+    The compiled step advances ``row[0]`` (the row it wrote last) itself and asks for
+    a new chunk when ``block`` is full (``kernels.step``); ``rotate`` gives it one.
+
     Args:
         n_rows: outputs per host (``layout.HOST_OUT``).
         n_hosts: hosts.
@@ -150,18 +153,28 @@ class HostLog:
         self._shape = (self.steps, n_rows, n_hosts)
         self.block = _touched(self._shape)
         self._spare: np.ndarray | None = None  # the chunk before this one
-        self.row = -1
+        self.row = np.full(1, -1, dtype=np.int64)  # the row written last (-1: none yet)
+
+    def rotate(self) -> None:
+        """Starts the next chunk: the chunk before this one if no view of it is alive,
+        else a fresh one; kept outputs are never written again, and a loop that keeps
+        only its last ``info`` (which refers to the full chunk, not to the one before)
+        allocates nothing. Whoever else holds ``block`` (the engine's step arguments)
+        must drop it first."""
+        spare = self._spare
+        self._spare = self.block
+        # 2 = the local and getrefcount's argument: no step's outputs in it are held
+        self.block = spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape)
+        self.row[0] = -1
 
     def next(self) -> np.ndarray:
-        """The (rows, H) array of the next step. When this chunk is full, the chunk
-        before it is written again if no view of it is alive, else a fresh one: kept
-        outputs are never written again, and a loop that keeps only its last ``info``
-        (which refers to the full chunk, not to the one before) allocates nothing."""
-        self.row += 1
-        if self.row == self.steps:
-            spare = self._spare
-            self._spare = self.block
-            # 2 = the local and getrefcount's argument: no step's outputs in it are held
-            self.block = spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape)
-            self.row = 0
-        return self.block[self.row]
+        """Advances to the next row (rotating when the chunk is full) and returns its
+        (rows, H) array, for writers other than the compiled step (a reset)."""
+        if self.row[0] + 1 == self.steps:
+            self.rotate()
+        self.row[0] += 1
+        return self.block[self.row[0]]
+
+    def current(self) -> np.ndarray:
+        """The (rows, H) array of the row written last."""
+        return self.block[self.row[0]]
