@@ -16,9 +16,10 @@ run directory, ``--out-dir``, or ``benchmarks/results`` with ``--update-committe
    following CartPole block's mean). The targets (``TARGETS``, from the issue): one
    SplitPlace-v0 step costs at most 3 CartPole-v1 steps by median and 4 by mean,
    and its p99 step is at most 3x its median. The comparison runs again (a quarter
-   of the blocks) with the action drawn by Gymnasium's own
-   ``action_space.sample(mask=...)`` (``gymnasium_masked_action``): the same step
-   after far more Python work, reported beside the headline.
+   of the blocks each) with the action drawn by the env's action space,
+   ``action_space.sample(mask=...)`` (``space_masked_action``), and by Gymnasium's
+   own per-entry ``MultiDiscrete.sample`` (``gymnasium_masked_action``): the same
+   step after more Python work, reported beside the headline.
 2. **Scaling.** ``SplitPlace-v0`` with H in {16, 64, 256, 1024} hosts,
    ``arrival_rate = 6 H / 16`` and ``max_tasks = 4 H``, stepped with random masked
    actions after an untimed warm-up that fills the cluster: median and mean step
@@ -53,6 +54,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
+from gymnasium import spaces
 import numpy as np
 
 import splitplace_env  # noqa: F401  (registers the ids)
@@ -139,22 +141,42 @@ def masked_random_action(env: gym.Env, rng: np.random.Generator, out: np.ndarray
     return action_from_mask(base.codec, mask, rng)
 
 
-def gymnasium_masked_action(env: gym.Env) -> np.ndarray:
+def _per_entry_masks(env: gym.Env) -> tuple[np.ndarray, ...]:
+    """The env's flat mask split into one int8 mask per ``MultiDiscrete`` entry, the
+    form ``action_space.sample(mask=...)`` takes."""
+    mask = env.unwrapped.action_masks()
+    cuts = np.cumsum(env.action_space.nvec)[:-1]
+    return tuple(m.astype(np.int8) for m in np.split(mask, cuts))
+
+
+def space_masked_action(env: gym.Env) -> np.ndarray:
     """A random action drawn the way a plain Gymnasium user would: the env's flat mask
-    split into one mask per ``MultiDiscrete`` entry, and ``action_space.sample(mask=...)``
-    (seed the action space for a fixed sequence). Much more Python work than
-    ``masked_random_action``, which is why ``measure`` times the step after both.
+    split into one mask per entry and ``env.action_space.sample(mask=...)`` (the env's
+    ``FactoredMultiDiscrete``, vectorised; seed the action space for a fixed sequence).
 
     Args:
         env: a SplitPlace env (wrapped or not).
     """
-    mask = env.unwrapped.action_masks()
-    cuts = np.cumsum(env.action_space.nvec)[:-1]
-    return env.action_space.sample(mask=tuple(m.astype(np.int8) for m in np.split(mask, cuts)))
+    return env.action_space.sample(mask=_per_entry_masks(env))
 
 
-#: The two ways ``compare_with_cartpole`` draws SplitPlace's masked random actions.
-DRAWS = ("mask", "gymnasium")
+def gymnasium_masked_action(env: gym.Env) -> np.ndarray:
+    """The same draw by Gymnasium's own ``MultiDiscrete.sample(mask=...)``, which loops
+    over the 384 entries in Python (about 6-10 ms here): the heaviest work a user's
+    loop may do between two steps, which evicts the step's code and data from the
+    caches.
+
+    Args:
+        env: a SplitPlace env (wrapped or not).
+    """
+    return np.asarray(spaces.MultiDiscrete.sample(env.action_space, mask=_per_entry_masks(env)))
+
+
+#: How ``compare_with_cartpole`` draws SplitPlace's masked random actions, lightest first:
+#: the benchmark's sampler, the env's action space, Gymnasium's per-entry loop.
+DRAWS = ("mask", "space", "gymnasium")
+#: ``measure``'s result key of the comparison after each of the heavier draws.
+DRAW_KEYS = {"space": "space_draw", "gymnasium": "gymnasium_draw"}
 
 
 def mask_buffer(env: gym.Env) -> np.ndarray:
@@ -204,8 +226,8 @@ def compare_with_cartpole(blocks: int = 20, steps_per_block: int = 500, seed: in
         warmup: untimed steps per env before the first block (first-step checks,
             caches, a busy cluster).
         draw: how SplitPlace's masked random action is drawn before each step:
-            ``"mask"`` (``masked_random_action``) or ``"gymnasium"``
-            (``gymnasium_masked_action``).
+            ``"mask"`` (``masked_random_action``), ``"space"``
+            (``space_masked_action``) or ``"gymnasium"`` (``gymnasium_masked_action``).
 
     Returns:
         A flat dict: for ``splitplace`` and ``cartpole``, ``*_mean_step_s``,
@@ -225,8 +247,9 @@ def compare_with_cartpole(blocks: int = 20, steps_per_block: int = 500, seed: in
     if draw not in DRAWS:
         raise ValueError(f"draw must be one of {DRAWS}, got {draw!r}")
     sp.action_space.seed(seed)
-    # a fresh mask before each step, drawn from by the benchmark's sampler or by Gymnasium's
-    sp_action = (lambda: masked_random_action(sp, rng)) if draw == "mask" else (lambda: gymnasium_masked_action(sp))
+    # a fresh mask before each step, drawn from by the benchmark's sampler, the space or Gymnasium's loop
+    sp_action = {"mask": lambda: masked_random_action(sp, rng), "space": lambda: space_masked_action(sp),
+                 "gymnasium": lambda: gymnasium_masked_action(sp)}[draw]
     _timed_steps(sp, warmup, sp_action, sp_state)
     _timed_steps(cp, warmup, cp.action_space.sample, cp_state)
     sp_blocks, cp_blocks = [], []
@@ -374,17 +397,19 @@ def measure(blocks: int = 20, steps_per_block: int = 500, hosts: Sequence[int] =
         fresh_mask_calls: allocating ``action_masks()`` calls timed per size.
 
     Returns:
-        ``{"cartpole": compare_with_cartpole(...), "gymnasium_draw":
-        compare_with_cartpole(..., draw="gymnasium") (a quarter of the blocks),
+        ``{"cartpole": compare_with_cartpole(...), "space_draw" /
+        "gymnasium_draw": compare_with_cartpole(..., draw="space" / "gymnasium")
+        (a quarter of the blocks each),
         "scaling": scaling(...), "reference": machine_tail(...), **machine_info(),
         "wall_s": ...}``.
     """
     start = time.perf_counter()
     out: dict[str, Any] = machine_info()
     out["cartpole"] = compare_with_cartpole(blocks, steps_per_block, seed, env_id, warmup)
-    # the same comparison after Gymnasium's own masked sample (much more work between steps)
-    out["gymnasium_draw"] = compare_with_cartpole(max(1, blocks // 4), steps_per_block, seed, env_id,
-                                                  min(warmup, 50), draw="gymnasium")
+    # the same comparison after the heavier draws (more work between two steps)
+    for draw, key in DRAW_KEYS.items():
+        out[key] = compare_with_cartpole(max(1, blocks // 4), steps_per_block, seed, env_id, min(warmup, 50),
+                                         draw=draw)
     out["scaling"] = scaling(hosts, scale_warmup, scale_steps, seed, env_id, fresh_mask_calls)
     out["reference"] = machine_tail(out["cartpole"]["splitplace_median_step_s"], out["cartpole"]["timed_steps"], seed)
     out["wall_s"] = time.perf_counter() - start
@@ -489,16 +514,26 @@ def _table(result: dict[str, Any]) -> str:
         "",
         f"All targets met: **{'yes' if c['all_targets_met'] else 'no'}**.",
     ]
-    gd = result.get("gymnasium_draw")
-    if gd:
+    titles = {
+        "space_draw": ("After the action space's masked sample",
+                       "`env.action_space.sample(mask=...)` (the env's vectorised `FactoredMultiDiscrete`) from the "
+                       "mask split into one int8 array per entry (`space_masked_action`), as a plain Gymnasium user "
+                       "draws"),
+        "gymnasium_draw": ("After Gymnasium's own per-entry masked sample",
+                           "Gymnasium's `MultiDiscrete.sample(mask=...)`, which loops over the entries in Python "
+                           "(`gymnasium_masked_action`): far more Python work between two steps, which evicts the "
+                           "step's code and data from the caches"),
+    }
+    for result_key, (title, how) in titles.items():
+        gd = result.get(result_key)
+        if not gd:
+            continue
         lines += [
             "",
-            "## After Gymnasium's own masked sample",
+            f"## {title}",
             "",
             f"The same comparison ({gd['blocks']} block pairs of {gd['steps_per_block']} steps) with SplitPlace's "
-            "action drawn by `action_space.sample(mask=...)` from the split mask before each step "
-            "(`gymnasium_masked_action`): far more Python work between two steps, which evicts the step's code and "
-            "data from the caches.",
+            f"action drawn before each step by {how}.",
             "",
             "| figure | value | target | met |",
             "|---|---:|---:|---|",
@@ -566,10 +601,10 @@ def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         if key in TARGETS:
             row.update(target=f"{c[f'target_{key}']:g}", met=str(c[f"met_{key}"]))
         rows.append(row)
-    gd = result.get("gymnasium_draw")
-    if gd:
-        for key in TARGETS:
-            rows.append({"measurement": "ratio_gymnasium_draw", "name": key, "value": f"{gd[key]:.4f}",
+    for result_key in DRAW_KEYS.values():
+        gd = result.get(result_key)
+        for key in TARGETS if gd else ():
+            rows.append({"measurement": f"ratio_{result_key}", "name": key, "value": f"{gd[key]:.4f}",
                          "target": f"{gd[f'target_{key}']:g}", "met": str(gd[f"met_{key}"])})
     ref = result.get("reference")
     if ref:

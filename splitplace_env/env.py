@@ -10,6 +10,7 @@ from gymnasium import spaces
 
 from splitplace_env import rewards
 from splitplace_env.codec import ActionCodec
+from splitplace_env.spaces import FactoredMultiDiscrete
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import layout
 from splitplace_env.core.engine import EdgeEngine
@@ -162,7 +163,7 @@ class SplitPlaceEnv(gym.Env):
         self.task_features = TASK_FEATURES_BASE + tuple(f"split_{m}" for m in cfg.split_modes)
         box = lambda shape: spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)  # noqa: E731
         self.observation_space = spaces.Dict({k: box(shape) for k, shape in e.obs_shapes.items()})
-        self.action_space = spaces.MultiDiscrete(self.codec.nvec)
+        self.action_space = FactoredMultiDiscrete(self.codec.nvec)
         self._action_shape = (self.codec.size,)
         self.reward_range = reward_bounds(cfg.alpha, cfg.beta)
         self._vector_reward = cfg.reward == "vector"

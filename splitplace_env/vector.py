@@ -12,6 +12,7 @@ from gymnasium.vector.utils import batch_space
 
 from splitplace_env import rewards as rewards_module
 from splitplace_env.codec import ActionCodec
+from splitplace_env.spaces import FactoredMultiDiscrete
 from splitplace_env.config import SplitPlaceConfig
 from splitplace_env.core import layout
 from splitplace_env.core.batch_engine import OBS_KEYS, BatchEngine
@@ -101,7 +102,7 @@ class SplitPlaceVectorEnv(VectorEnv):
         self.codec = ActionCodec(e.n_tasks, e.n_hosts, cfg.split_modes, scales=dict(e.template.scales))
         box = lambda shape: spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)  # noqa: E731
         self.single_observation_space = spaces.Dict({k: box(e.template.obs_shapes[k]) for k in OBS_KEYS})
-        self.single_action_space = spaces.MultiDiscrete(self.codec.nvec)
+        self.single_action_space = FactoredMultiDiscrete(self.codec.nvec)
         self.observation_space = batch_space(self.single_observation_space, N)
         self.action_space = batch_space(self.single_action_space, N)
         self.render_mode = None
