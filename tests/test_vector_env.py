@@ -8,6 +8,7 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import splitplace_env
+from benchmarks.env_speed import action_from_mask
 from splitplace_env.vector import SplitPlaceVectorEnv
 
 ID = "SplitPlace-small-v0"  # 50-interval episodes: a test crosses episode boundaries quickly
@@ -168,3 +169,35 @@ def test_backlog_ring_grows_without_losing_tasks():
             np.testing.assert_array_equal(obs["tasks"][i], s_obs["tasks"])
     assert envs.unwrapped.engine._ring_i.shape[2] > 64
     assert (info["backlog"] > 64).all()
+
+
+def test_threads_step_the_same_trajectories_as_one_thread():
+    # 64 environments in 2 threads of 32 (MIN_ENVS_PER_THREAD); random masked actions and
+    # a backlog that outgrows the ring (2 slots, 12 arrivals per interval), so some
+    # ranges stop early and are finished after the others
+    from splitplace_env.core.batch_engine import MIN_ENVS_PER_THREAD
+
+    n = 2 * MIN_ENVS_PER_THREAD
+    kw = dict(num_envs=n, max_tasks=2, arrival_rate=12.0)
+    one, two = gym.make_vec(ID, num_threads=1, **kw), gym.make_vec(ID, num_threads=2, **kw)
+    assert one.unwrapped.engine.num_threads == 1 and two.unwrapped.engine.num_threads == 2
+    assert gym.make_vec(ID, num_envs=n - 1, num_threads=2).unwrapped.engine.num_threads == 1
+    o1, _ = one.reset(seed=3)
+    o2, _ = two.reset(seed=3)
+    rng = np.random.default_rng(0)
+    for _ in range(15):
+        masks = one.unwrapped.action_masks()
+        np.testing.assert_array_equal(masks, two.unwrapped.action_masks())
+        codec = one.unwrapped.codec
+        actions = np.stack([action_from_mask(codec, m, rng) for m in masks])
+        o1, r1, _, _, i1 = one.step(actions)
+        o2, r2, _, _, i2 = two.step(actions)
+        np.testing.assert_array_equal(r1, r2)
+        for k in o1:
+            np.testing.assert_array_equal(o1[k], o2[k])
+        np.testing.assert_array_equal(i1["backlog"], i2["backlog"])
+    assert two.unwrapped.engine._ring_i.shape[2] > 64  # the ring grew while two threads stepped
+    two.close()
+    assert two.unwrapped.engine._pool is None
+    with pytest.raises(ValueError, match="num_threads"):
+        gym.make_vec(ID, num_envs=2, num_threads=0)

@@ -614,17 +614,19 @@ def ring_room(arena_i, table, cap):
 
 @kernel
 def step_batch(actions, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
-               pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals, skip, start):
-    """Steps environments ``start..N-1`` of a batch (row i of every argument is
+               pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals, skip, start, stop):
+    """Steps environments ``start..stop-1`` of a batch (row i of every argument is
     environment i), each with its own state, writing its observation into row i.
 
     Environments with ``skip[i]`` are left alone (they are being reset). Each
     environment's logs hold only this step's records (written from column 0).
-    Returns N, or the first environment whose backlog ring must grow before it
-    can step (the caller grows it and calls again from there).
+    Returns ``stop``, or the first environment whose backlog ring must grow before
+    it can step (the caller grows it and calls again from there). Environments
+    share nothing, so disjoint ranges may run in parallel threads (the GIL is
+    released).
     """
     cap = ring_i.shape[2]
-    for i in range(start, actions.shape[0]):
+    for i in range(start, stop):
         if skip[i]:
             continue
         if not ring_room(arena_i[i], table, cap):
@@ -637,7 +639,7 @@ def step_batch(actions, arena_f, arena_i, table, task_b, rng_state, host_out, ri
                           fin_f[i], pend_i[i], pend_f[i])
         observe_into(blocks, task_b[i], host_out[i], energy, obs_hosts[i], obs_tasks[i], obs_frags[i],
                      obs_globals[i])
-    return actions.shape[0]
+    return stop
 
 
 @kernel
