@@ -15,6 +15,7 @@ from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import layout
 from splitplace_env.core.engine import EdgeEngine
 from splitplace_env.core.metrics import reward_bounds
+from splitplace_env.info import StepInfo
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
 
 F = MAX_FRAGMENTS_PER_TASK
@@ -264,7 +265,7 @@ class SplitPlaceEnv(gym.Env):
         e = self.engine
         host_block = e._host_log.block
         backlog = arrived - admitted
-        return {
+        return StepInfo({  # (a dict; its deepcopy, which SB3's DummyVecEnv runs every step, is fast)
             "interval": t,
             "rewards": {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": n_finished},
             "finished": e.finished,
@@ -284,4 +285,4 @@ class SplitPlaceEnv(gym.Env):
             "host_up": host_block[row, 3],
             "arrived_total": arrived,
             "finished_total": finished_total,
-        }
+        })

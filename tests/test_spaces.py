@@ -91,3 +91,33 @@ def test_unmasked_and_probability_samples_are_gymnasiums():
     assert np.array_equal(space.sample(), reference.sample())
     p = (np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 0.5, 0.5]))
     assert np.array_equal(space.sample(probability=p), reference.sample(probability=p))
+
+
+def test_step_info_deepcopies_to_an_equal_independent_dict():
+    import copy
+    import pickle
+
+    from splitplace_env.info import StepInfo
+
+    env = gym.make("SplitPlace-v0")
+    env.reset(seed=0)
+    for _ in range(8):  # until tasks have finished, so the records are not empty
+        a = env.action_space.sample(mask=tuple(
+            m.astype(np.int8) for m in np.split(env.unwrapped.action_masks(), np.cumsum(env.action_space.nvec)[:-1])))
+        *_, info = env.step(a)
+    info["episode"] = {"r": 1.0, "l": [1, 2]}  # what a wrapper adds: copied by deepcopy itself
+    assert type(info) is StepInfo and isinstance(info, dict)
+    dup = copy.deepcopy(info)
+    generic = copy.deepcopy(dict(info))  # the generic deepcopy of the same values
+    assert type(dup) is StepInfo and dup.keys() == info.keys() == generic.keys()
+    for k, v in info.items():
+        if isinstance(v, np.ndarray):
+            assert np.array_equal(dup[k], v) and not np.shares_memory(dup[k], v)
+        else:
+            assert dup[k] == v == generic[k], k
+    assert dup["episode"] is not info["episode"] and dup["episode"]["l"] is not info["episode"]["l"]
+    assert dup["rewards"] is not info["rewards"]
+    fin = info["finished"]
+    assert len(fin["task_id"]) > 0 and not np.shares_memory(dup["finished"]["task_id"], fin["task_id"])
+    back = pickle.loads(pickle.dumps(info))
+    assert type(back) is StepInfo and back.keys() == info.keys() and back["finished"] == fin
