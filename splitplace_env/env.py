@@ -14,6 +14,7 @@ from splitplace_env.spaces import FactoredMultiDiscrete
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import layout
 from splitplace_env.core.engine import EdgeEngine
+from splitplace_env.core.logs import RecordView
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.info import StepInfo
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
@@ -183,12 +184,12 @@ class SplitPlaceEnv(gym.Env):
         return obs, self._info(self.engine.result)
 
     def step(self, action):
-        # The hot path: a few attribute reads around one compiled call (``step_flat``).
-        if not (type(action) is np.ndarray and action.dtype == _INT64 and action.shape == self._action_shape
-                and action.flags.carray):
+        # The hot path: a few attribute reads around one compiled call (``step_unchecked``:
+        # any 1-D int64 array of the action's length, whatever its strides).
+        if not (type(action) is np.ndarray and action.dtype is _INT64 and action.shape == self._action_shape):
             action = self._validate(action)
         e = self.engine
-        r = e.step_flat(action)
+        r = e.step_unchecked(action)
         h, tk, f, g = e.obs_arrays
         # TimeLimit (max_episode_steps) truncates; direct use runs on.
         reward = rewards.vector_reward(r[_R_QOS], r[_R_AEC], r[_R_ART]) if self._vector_reward else r[_R_REWARD]
@@ -238,8 +239,7 @@ class SplitPlaceEnv(gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _validate(self, action) -> np.ndarray:
-        if (type(action) is np.ndarray and action.dtype == _INT64 and action.shape == self._action_shape
-                and action.flags.carray):
+        if type(action) is np.ndarray and action.dtype is _INT64 and action.shape == self._action_shape:
             return action  # the common case, checked in a few attribute reads
         a = np.asarray(action)
         n = self.codec.size
@@ -254,25 +254,30 @@ class SplitPlaceEnv(gym.Env):
             if not np.all(np.abs(a) < 2**62) or not np.all(a == np.round(a)):
                 raise ValueError("action must hold finite integer values (see env.unwrapped.codec), "
                                  f"got non-integral or out-of-range floats of dtype {a.dtype}")
-        # C-contiguous and aligned: the compiled step reads it as such (``jit.direct_call``)
-        return np.require(a, np.int64, ("C", "A"))
+        return np.ascontiguousarray(a, dtype=np.int64)
 
     def _info(self, r: tuple) -> dict[str, Any]:
-        # Runs on every step: one unpacking of the engine's ``layout.RESULT`` tuple and
-        # one dict literal.
-        (_, row, t, arrived, admitted, finished_total, ready, _, _, _, _, _, placements, migrations, infeasible,
-         ignored, new_tasks, evicted, restarts, n_finished, energy, reward, qos, aec, art, paged) = r
+        # Runs on every step: one unpacking of the engine's ``layout.RESULT`` tuple (in its
+        # order: tests/test_core_engine.py checks the names) and
+        # one dict literal, the record views and host rows made here without the
+        # engine's properties (a Python call each, dearest when the caches are cold).
+        (_, row, t, arrived, admitted, finished_total, ready, _, fin_pos, n_fin, pend_pos, n_pend, placements,
+         migrations, infeasible, ignored, new_tasks, evicted, restarts, n_finished, energy, reward, qos, aec, art,
+         paged) = r
         e = self.engine
-        host_block = e._host_log.block
+        fin, pend = e.fin_log, e.pend_log
+        host_rows = e.host_log.rows
         backlog = arrived - admitted
         return StepInfo({  # (a dict; its deepcopy, which SB3's DummyVecEnv runs every step, is fast)
             "interval": t,
             "rewards": {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": n_finished},
-            "finished": e.finished,
+            "finished": RecordView(fin.schema, fin.ints, fin.floats, fin_pos - n_fin, fin_pos) if n_fin else fin.empty,
             "new_tasks": new_tasks,
-            "pending": e.pending(),  # new tasks awaiting a split in the next action
+            # new tasks awaiting a split in the next action
+            "pending": (RecordView(pend.schema, pend.ints, pend.floats, pend_pos - n_pend, pend_pos) if n_pend
+                        else pend.empty),
             "energy_j": energy,
-            "host_util": host_block[row, 0],
+            "host_util": host_rows[0][row],
             "queue_length": ready + backlog,
             "backlog": backlog,
             "placements": placements,
@@ -282,7 +287,7 @@ class SplitPlaceEnv(gym.Env):
             "evicted": evicted,
             "paged_mb": paged,
             "fault_restarts": restarts,
-            "host_up": host_block[row, 3],
+            "host_up": host_rows[3][row],
             "arrived_total": arrived,
             "finished_total": finished_total,
         })

@@ -366,6 +366,58 @@ def test_kept_infos_survive_resets_and_chunk_reuse(masked_action):
         np.testing.assert_array_equal(kept["finished"][k], v)
     del kept, info
     env.reset(seed=0)
-    engine._fin_log.ints[0, -1] = 12345  # a mark: a fresh chunk is zeroed
+    engine.fin_log.ints[0, -1] = 12345  # a mark: a fresh chunk is zeroed
     env.reset(seed=1)  # no info is kept now: the reset writes the same chunk again
-    assert engine._fin_log.ints[0, -1] == 12345
+    assert engine.fin_log.ints[0, -1] == 12345
+
+
+def test_env_info_reads_the_result_tuple_in_layout_order():
+    """SplitPlaceEnv._info unpacks ``layout.RESULT`` by position: every info field must
+    come from the element of that name (a distinct marker value per position)."""
+    import gymnasium as gym
+
+    import splitplace_env  # noqa: F401
+    from splitplace_env.core import layout
+
+    env = gym.make("SplitPlace-v0")
+    env.reset(seed=0)
+    names = layout.RESULT
+    r = list(range(1000, 1000 + len(names)))
+    for k in ("needs_room", "host_row", "n_fin", "n_pend"):  # valid values where the info indexes with them
+        r[names.index(k)] = 0
+    info = env.unwrapped._info(tuple(r))
+    at = lambda name: r[names.index(name)]  # noqa: E731
+    assert info["interval"] == at("t") and info["arrived_total"] == at("arrived")
+    assert info["finished_total"] == at("finished_total") and info["backlog"] == at("arrived") - at("admitted")
+    assert info["queue_length"] == at("ready") + info["backlog"]
+    for key, name in (("placements", "placements"), ("migrations", "migrations"),
+                      ("infeasible_placements", "infeasible"), ("ignored_actions", "ignored"),
+                      ("new_tasks", "new_tasks"), ("evicted", "evicted"), ("fault_restarts", "fault_restarts"),
+                      ("energy_j", "energy_j"), ("paged_mb", "paged_mb")):
+        assert info[key] == at(name), key
+    assert info["rewards"] == {k: at(k) for k in ("reward", "qos", "aec", "art", "n_finished")}
+    assert len(info["finished"]["task_id"]) == 0 and len(info["pending"]["task_id"]) == 0
+
+
+def test_step_flat_checks_the_action_and_takes_any_strides():
+    from splitplace_env.core.engine import EdgeEngine
+
+    e = EdgeEngine(SplitPlaceConfig())
+    e.reset(0)
+    n = e.n_tasks + e.n_frags
+    with pytest.raises(ValueError, match="1-D int64"):
+        e.step_flat(np.zeros(n, np.int32))
+    with pytest.raises(ValueError, match=r"shape \(384,\)"):
+        e.step_flat(np.zeros((1, n), np.int64))
+    with pytest.raises(ValueError, match="list"):
+        e.step_flat([0] * n)
+    twin = EdgeEngine(SplitPlaceConfig())
+    twin.reset(0)
+    rng = np.random.default_rng(1)
+    for _ in range(5):  # a strided view steps exactly as its contiguous copy
+        wide = np.zeros((n, 3), np.int64)
+        wide[:e.n_tasks, 1] = rng.integers(0, e.n_splits, e.n_tasks)
+        wide[e.n_tasks:, 1] = rng.integers(0, e.n_hosts + 1, e.n_frags)
+        assert e.step_flat(wide[:, 1]) == twin.step_flat(np.ascontiguousarray(wide[:, 1]))
+        for a, b in zip(e.obs_arrays, twin.obs_arrays):
+            np.testing.assert_array_equal(a, b)

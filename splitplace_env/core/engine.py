@@ -66,6 +66,7 @@ from splitplace_env.core.profiles import container_cost_rows, fragment_tables, l
 from splitplace_env.core.workload import ACCURACY_MODES
 
 F = MAX_FRAGMENTS_PER_TASK
+_INT64 = np.dtype(np.int64)
 #: An accuracy measured for a finished task: (application, split mode, batch, rng) ->
 #: fraction correct, or None to keep the drawn one (live inference, handed in by the env).
 AccuracyFn = Callable[[str, str, int, np.random.Generator], "float | None"]
@@ -114,6 +115,7 @@ class EdgeEngine:
         self.n_hosts = H = self.hosts.n
         self.n_tasks = T = cfg.max_tasks
         self.n_frags = T * F
+        self._action_shape = (T + T * F,)
         self.n_splits = S = cfg.n_splits
         self.accuracy_fn = accuracy_fn
 
@@ -207,9 +209,9 @@ class EdgeEngine:
             getattr(self, _BLOCK_ATTR[name])[...] = values
         self._seeded = False
         self._ring_i = self._ring_f = None  # the backlog ring, made at the first reset
-        self._fin_log = RecordLog(layout.FIN_INT, layout.FIN_FLOAT, T, flags=("sla_met",))
-        self._pend_log = RecordLog(layout.PEND_INT, layout.PEND_FLOAT, T)
-        self._host_log = HostLog(len(layout.HOST_OUT), H)
+        self.fin_log = RecordLog(layout.FIN_INT, layout.FIN_FLOAT, T, flags=("sla_met",))
+        self.pend_log = RecordLog(layout.PEND_INT, layout.PEND_FLOAT, T)
+        self.host_log = HostLog(len(layout.HOST_OUT), H)
         self._obs_slots = [None, None]  # two observations' arrays, reused when nobody holds them
         self._obs_slot = 0
         self._step_args = [None, None]  # kernels.step's arguments after the action, per slot
@@ -236,10 +238,10 @@ class EdgeEngine:
         # observation refers to is written again, so a reset allocates nothing and
         # leaves the caches warm for the episode's first steps.
         self._step_args = [None, None]  # (they hold the logs' chunks: dropped before any restart)
-        self._fin_log.restart()
-        self._pend_log.restart()
+        self.fin_log.restart()
+        self.pend_log.restart()
         self._bind_state()
-        host_out = self._host_log.next()
+        host_out = self.host_log.next()
         kernels.clear_state(self._arena_f, self._arena_i, self._table, self._task_b, host_out,
                             self._ring_i, self._ring_f)
         kernels.first_arrivals(self._arena_f, self._arena_i, self._table, self._rng_state)
@@ -247,7 +249,7 @@ class EdgeEngine:
         self._obs_slot = 0
         h, tk, f, g = self.obs_arrays = self._observation_arrays(0)
         kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host_out,
-                      self._ring_i, self._ring_f, self._pend_log.ints, self._pend_log.floats, self.idle_energy_j,
+                      self._ring_i, self._ring_f, self.pend_log.ints, self.pend_log.floats, self.idle_energy_j,
                       h, tk, f, g)
         self._read_result()
         self._seeded = True
@@ -281,22 +283,22 @@ class EdgeEngine:
     @property
     def host_util(self) -> np.ndarray:
         """(H,) CPU utilisation of the hosts in the last interval (a view of its log row)."""
-        return self._host_log.block[self.result[layout.R_HOST_ROW], 0]
+        return self.host_log.rows[0][self.result[layout.R_HOST_ROW]]
 
     @property
     def host_net_util(self) -> np.ndarray:
         """(H,) share of the last interval each host's link was busy."""
-        return self._host_log.block[self.result[layout.R_HOST_ROW], 1]
+        return self.host_log.rows[1][self.result[layout.R_HOST_ROW]]
 
     @property
     def host_power_w(self) -> np.ndarray:
         """(H,) power (W) of the hosts in the last interval."""
-        return self._host_log.block[self.result[layout.R_HOST_ROW], 2]
+        return self.host_log.rows[2][self.result[layout.R_HOST_ROW]]
 
     @property
     def host_up(self) -> np.ndarray:
         """(H,) 1.0 for the hosts that are up now (the next interval's), 0.0 for those down."""
-        return self._host_log.block[self.result[layout.R_HOST_ROW], 3]
+        return self.host_log.rows[3][self.result[layout.R_HOST_ROW]]
 
     # The episode's counters as of the last step or reset (``result``, ``layout.COUNTERS``).
     t = property(lambda self: self.result[_R_T], doc="Intervals run in this episode.")
@@ -314,13 +316,13 @@ class EdgeEngine:
     def finished(self) -> RecordView:
         """The tasks that finished in the last interval (a view of the log)."""
         r = self.result
-        return self._fin_log.view(r[_R_FIN_POS] - r[_R_N_FIN], r[_R_FIN_POS])
+        return self.fin_log.view(r[_R_FIN_POS] - r[_R_N_FIN], r[_R_FIN_POS])
 
     def pending(self) -> RecordView:
         """New tasks awaiting a split in the next step (slot order): ``slot``,
         ``task_id``, ``app``, ``batch``, ``sla``."""
         r = self.result
-        return self._pend_log.view(r[_R_PEND_POS] - r[_R_N_PEND], r[_R_PEND_POS])
+        return self.pend_log.view(r[_R_PEND_POS] - r[_R_N_PEND], r[_R_PEND_POS])
 
     @property
     def obs(self) -> dict[str, np.ndarray]:
@@ -334,12 +336,12 @@ class EdgeEngine:
         and rebuilt at the next step."""
         self._step_args = [None, None]
         c, T = self.counters, self.n_tasks
-        if c[layout.C_FIN_POS] + T > self._fin_log.capacity:
-            c[layout.C_FIN_POS] = self._fin_log.room_at(int(c[layout.C_FIN_POS]))
-        if c[layout.C_PEND_POS] + T > self._pend_log.capacity:
-            c[layout.C_PEND_POS] = self._pend_log.room_at(int(c[layout.C_PEND_POS]))
-        if self._host_log.row[0] + 1 >= self._host_log.steps:
-            self._host_log.rotate()
+        if c[layout.C_FIN_POS] + T > self.fin_log.capacity:
+            c[layout.C_FIN_POS] = self.fin_log.room_at(int(c[layout.C_FIN_POS]))
+        if c[layout.C_PEND_POS] + T > self.pend_log.capacity:
+            c[layout.C_PEND_POS] = self.pend_log.room_at(int(c[layout.C_PEND_POS]))
+        if self.host_log.row[0] + 1 >= self.host_log.steps:
+            self.host_log.rotate()
         first, arrived = int(c[layout.C_ADMITTED]), int(c[layout.C_ARRIVED])
         end = arrived + int(c[layout.C_NEXT])
         cap = self._ring_i.shape[1]
@@ -349,14 +351,25 @@ class EdgeEngine:
 
     def _read_result(self) -> None:
         """``result`` from the blocks, as ``kernels.step`` returns it (after a reset)."""
-        self.result = ((False, int(self._host_log.row[0])) + tuple(self.counters.tolist())
+        self.result = ((False, int(self.host_log.row[0])) + tuple(self.counters.tolist())
                        + tuple(self.stats.tolist()))
 
     # ------------------------------------------------------------------ step
     def step_flat(self, action: np.ndarray) -> tuple:
-        """Runs one interval with a flat, C-contiguous, aligned int64 action (T split
-        entries, then 5T host entries: 0 = leave as is, h + 1 = host h): one compiled
-        call (``kernels.step``) for the interval and the next observation. Returns
+        """Runs one interval with a flat action: a 1-D int64 numpy array of T split
+        entries, then 5T host entries (0 = leave as is, h + 1 = host h), any strides.
+        Checks its type and length, then runs ``step_unchecked``."""
+        if not (type(action) is np.ndarray and action.dtype is _INT64 and action.shape == self._action_shape):
+            raise ValueError(f"action must be a 1-D int64 numpy array of shape {self._action_shape}, got "
+                             + (f"{action.dtype} array of shape {action.shape}" if isinstance(action, np.ndarray)
+                                else type(action).__name__))
+        return self.step_unchecked(action)
+
+    def step_unchecked(self, action: np.ndarray) -> tuple:
+        """``step_flat`` for a caller that has checked the action itself (a 1-D int64
+        ``np.ndarray`` of T + 5T entries, any strides: the compiled step is called
+        without numba's type checks, ``jit.direct_call``). One compiled call
+        (``kernels.step``) for the interval and the next observation. Returns
         the ``layout.RESULT`` tuple (also ``self.result``): the episode's counters
         and the interval's counts and ``layout.STATS``. The next observation (four
         float32 arrays no one else holds: ``_observation_arrays``) is
@@ -392,12 +405,14 @@ class EdgeEngine:
         else holds the old)."""
         self._step_args[slot] = None
         arrays = self._observation_arrays(slot)
-        fin, pend, host = self._fin_log, self._pend_log, self._host_log
+        fin, pend, host = self.fin_log, self.pend_log, self.host_log
         args = (self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host.block, host.row,
                 self._ring_i, self._ring_f, fin.ints, fin.floats, pend.ints, pend.floats) + arrays
         self._step_args[slot] = args
         if self._step_call is None:  # the types never change: resolved once per engine
-            self._step_call = jit.direct_call(kernels.step, (np.zeros(self.n_tasks + self.n_frags, np.int64),) + args)
+            # the action typed as any-strides ("A" layout): a strided or C-contiguous array, read as given
+            any_strides = np.zeros(2 * (self.n_tasks + self.n_frags), np.int64)[::2]
+            self._step_call = jit.direct_call(kernels.step, (any_strides,) + args)
         return args
 
     def _observation_arrays(self, slot: int) -> tuple[np.ndarray, ...]:

@@ -109,7 +109,7 @@ class RecordLog:
         self.floats = _touched((len(float_fields), self.capacity))
         # The view of no records, shared: it holds zero-size arrays of its own, so it
         # costs no allocation per step and keeps no chunk alive.
-        self._empty = RecordView(self.schema, np.zeros((len(int_fields), 0), np.int64),
+        self.empty = RecordView(self.schema, np.zeros((len(int_fields), 0), np.int64),
                                  np.zeros((len(float_fields), 0)), 0, 0)
 
     def room_at(self, pos: int) -> int:
@@ -133,7 +133,7 @@ class RecordLog:
         """The records in columns ``lo:hi`` of the current chunk (no records: one
         shared empty view, equal to any other)."""
         if lo == hi:
-            return self._empty
+            return self.empty
         return RecordView(self.schema, self.ints, self.floats, lo, hi)
 
 
@@ -142,6 +142,9 @@ class HostLog:
 
     The compiled step advances ``row[0]`` (the row it wrote last) itself and asks for
     a new chunk when ``block`` is full (``kernels.step``); ``rotate`` gives it one.
+    ``rows[k][row]`` is output k of step ``row`` of the current chunk, an (H,) view
+    made once per chunk (``info`` hands two of them out every step, and a list
+    lookup costs less than numpy indexing, most of all when the caches are cold).
 
     Args:
         n_rows: outputs per host (``layout.HOST_OUT``).
@@ -151,9 +154,20 @@ class HostLog:
     def __init__(self, n_rows: int, n_hosts: int) -> None:
         self.steps = max(16, HOST_CHUNK_BYTES // (8 * n_rows * n_hosts))
         self._shape = (self.steps, n_rows, n_hosts)
-        self.block = _touched(self._shape)
         self._spare: np.ndarray | None = None  # the chunk before this one
         self.row = np.full(1, -1, dtype=np.int64)  # the row written last (-1: none yet)
+        self._use(_touched(self._shape))
+
+    def _use(self, block: np.ndarray) -> None:
+        self.block = block
+        self.rows = [list(block[:, k]) for k in range(block.shape[1])]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "rows"}  # views: remade from the block
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._use(self.block)
 
     def rotate(self) -> None:
         """Starts the next chunk: the chunk before this one if no view of it is alive,
@@ -163,8 +177,9 @@ class HostLog:
         must drop it first."""
         spare = self._spare
         self._spare = self.block
+        self.rows = None  # the full chunk's row views: only those someone kept stay alive
         # 2 = the local and getrefcount's argument: no step's outputs in it are held
-        self.block = spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape)
+        self._use(spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape))
         self.row[0] = -1
 
     def next(self) -> np.ndarray:
