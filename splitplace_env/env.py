@@ -259,14 +259,14 @@ class SplitPlaceEnv(gym.Env):
     def _info(self, r: tuple) -> dict[str, Any]:
         # Runs on every step: one unpacking of the engine's ``layout.RESULT`` tuple (in its
         # order: tests/test_core_engine.py checks the names) and
-        # one dict literal, the record views and host rows made here without the
+        # one dict literal, the record views made here without the
         # engine's properties (a Python call each, dearest when the caches are cold).
         (_, row, t, arrived, admitted, finished_total, ready, _, fin_pos, n_fin, pend_pos, n_pend, placements,
          migrations, infeasible, ignored, new_tasks, evicted, restarts, n_finished, energy, reward, qos, aec, art,
          paged) = r
         e = self.engine
         fin, pend = e.fin_log, e.pend_log
-        host_rows = e.host_log.rows
+        host_block = e.host_log.block
         backlog = arrived - admitted
         return StepInfo({  # (a dict; its deepcopy, which SB3's DummyVecEnv runs every step, is fast)
             "interval": t,
@@ -277,7 +277,7 @@ class SplitPlaceEnv(gym.Env):
             "pending": (RecordView(pend.schema, pend.ints, pend.floats, pend_pos - n_pend, pend_pos) if n_pend
                         else pend.empty),
             "energy_j": energy,
-            "host_util": host_rows[0][row],
+            "host_util": host_block[row, 0],
             "queue_length": ready + backlog,
             "backlog": backlog,
             "placements": placements,
@@ -287,7 +287,7 @@ class SplitPlaceEnv(gym.Env):
             "evicted": evicted,
             "paged_mb": paged,
             "fault_restarts": restarts,
-            "host_up": host_rows[3][row],
+            "host_up": host_block[row, 3],
             "arrived_total": arrived,
             "finished_total": finished_total,
         })

@@ -421,3 +421,24 @@ def test_step_flat_checks_the_action_and_takes_any_strides():
         assert e.step_flat(wide[:, 1]) == twin.step_flat(np.ascontiguousarray(wide[:, 1]))
         for a, b in zip(e.obs_arrays, twin.obs_arrays):
             np.testing.assert_array_equal(a, b)
+
+
+def test_reset_on_a_full_host_chunk_reports_its_own_outputs():
+    """A reset whose host-output row is the last of its chunk reads that row (found when
+    the row views came: the room check at reset once started a new chunk and the
+    reset's info read row -1 of it)."""
+    import gymnasium as gym
+
+    import splitplace_env  # noqa: F401
+
+    env = gym.make("SplitPlace-v0", fault_events=((0, 1, 3),))  # host 1 down from the start
+    base = env.unwrapped
+    steps = base.engine.host_log.steps
+    env.reset(seed=0)
+    for _ in range(steps - 2):  # the reset takes the chunk's last row
+        env.step(np.zeros(base.codec.size, np.int64))
+    _, info = env.reset(seed=0)
+    assert base.engine.host_log.row[0] == steps - 1
+    assert info["host_up"].tolist() == [1.0, 0.0] + [1.0] * (base.engine.n_hosts - 2)
+    _, _, _, _, info = env.step(np.zeros(base.codec.size, np.int64))  # the step starts a new chunk
+    assert base.engine.host_log.row[0] == 0 and info["host_up"][1] == 0.0

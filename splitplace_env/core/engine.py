@@ -245,7 +245,7 @@ class EdgeEngine:
         kernels.clear_state(self._arena_f, self._arena_i, self._table, self._task_b, host_out,
                             self._ring_i, self._ring_f)
         kernels.first_arrivals(self._arena_f, self._arena_i, self._table, self._rng_state)
-        self._make_room()
+        self._make_room(host_row=False)  # (a full host chunk: the first step's slow path rotates it)
         self._obs_slot = 0
         h, tk, f, g = self.obs_arrays = self._observation_arrays(0)
         kernels.begin(self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, host_out,
@@ -283,22 +283,22 @@ class EdgeEngine:
     @property
     def host_util(self) -> np.ndarray:
         """(H,) CPU utilisation of the hosts in the last interval (a view of its log row)."""
-        return self.host_log.rows[0][self.result[layout.R_HOST_ROW]]
+        return self.host_log.block[self.result[layout.R_HOST_ROW], 0]
 
     @property
     def host_net_util(self) -> np.ndarray:
         """(H,) share of the last interval each host's link was busy."""
-        return self.host_log.rows[1][self.result[layout.R_HOST_ROW]]
+        return self.host_log.block[self.result[layout.R_HOST_ROW], 1]
 
     @property
     def host_power_w(self) -> np.ndarray:
         """(H,) power (W) of the hosts in the last interval."""
-        return self.host_log.rows[2][self.result[layout.R_HOST_ROW]]
+        return self.host_log.block[self.result[layout.R_HOST_ROW], 2]
 
     @property
     def host_up(self) -> np.ndarray:
         """(H,) 1.0 for the hosts that are up now (the next interval's), 0.0 for those down."""
-        return self.host_log.rows[3][self.result[layout.R_HOST_ROW]]
+        return self.host_log.block[self.result[layout.R_HOST_ROW], 3]
 
     # The episode's counters as of the last step or reset (``result``, ``layout.COUNTERS``).
     t = property(lambda self: self.result[_R_T], doc="Intervals run in this episode.")
@@ -329,9 +329,10 @@ class EdgeEngine:
         """The last observation: the four arrays of ``obs_arrays`` by key."""
         return dict(zip(_OBS_KEYS, self.obs_arrays))
 
-    def _make_room(self) -> None:
-        """Room for the next step's records in the logs, in the host-output log and in
-        the backlog ring for the arrivals already counted (the ring doubles, keeping
+    def _make_room(self, host_row: bool = True) -> None:
+        """Room for the next step's records in the logs, in the host-output log (unless
+        ``host_row`` is False: a reset, whose outputs sit in the row it just took) and
+        in the backlog ring for the arrivals already counted (the ring doubles, keeping
         every task). The step arguments hold the chunks and the ring: they are dropped
         and rebuilt at the next step."""
         self._step_args = [None, None]
@@ -340,7 +341,7 @@ class EdgeEngine:
             c[layout.C_FIN_POS] = self.fin_log.room_at(int(c[layout.C_FIN_POS]))
         if c[layout.C_PEND_POS] + T > self.pend_log.capacity:
             c[layout.C_PEND_POS] = self.pend_log.room_at(int(c[layout.C_PEND_POS]))
-        if self.host_log.row[0] + 1 >= self.host_log.steps:
+        if host_row and self.host_log.row[0] + 1 >= self.host_log.steps:
             self.host_log.rotate()
         first, arrived = int(c[layout.C_ADMITTED]), int(c[layout.C_ARRIVED])
         end = arrived + int(c[layout.C_NEXT])
@@ -390,6 +391,7 @@ class EdgeEngine:
             args = self._new_step_args(slot)
         r = self._step_call(action, *args)
         if r[0]:  # the kernel stepped nothing: room first (every few dozen steps)
+            args = None  # (it holds this slot's observation arrays: they are reused, not replaced)
             self._make_room()
             args = self._new_step_args(slot)
             r = self._step_call(action, *args)

@@ -142,9 +142,9 @@ class HostLog:
 
     The compiled step advances ``row[0]`` (the row it wrote last) itself and asks for
     a new chunk when ``block`` is full (``kernels.step``); ``rotate`` gives it one.
-    ``rows[k][row]`` is output k of step ``row`` of the current chunk, an (H,) view
-    made once per chunk (``info`` hands two of them out every step, and a list
-    lookup costs less than numpy indexing, most of all when the caches are cold).
+    (Views of a chunk's rows made in batches and handed out from lists were tried
+    for ``info``: slower than indexing per step, in-process A/B, and a step in every
+    128 then dropped 256 views.)
 
     Args:
         n_rows: outputs per host (``layout.HOST_OUT``).
@@ -154,20 +154,9 @@ class HostLog:
     def __init__(self, n_rows: int, n_hosts: int) -> None:
         self.steps = max(16, HOST_CHUNK_BYTES // (8 * n_rows * n_hosts))
         self._shape = (self.steps, n_rows, n_hosts)
+        self.block = _touched(self._shape)
         self._spare: np.ndarray | None = None  # the chunk before this one
         self.row = np.full(1, -1, dtype=np.int64)  # the row written last (-1: none yet)
-        self._use(_touched(self._shape))
-
-    def _use(self, block: np.ndarray) -> None:
-        self.block = block
-        self.rows = [list(block[:, k]) for k in range(block.shape[1])]
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "rows"}  # views: remade from the block
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._use(self.block)
 
     def rotate(self) -> None:
         """Starts the next chunk: the chunk before this one if no view of it is alive,
@@ -177,9 +166,8 @@ class HostLog:
         must drop it first."""
         spare = self._spare
         self._spare = self.block
-        self.rows = None  # the full chunk's row views: only those someone kept stay alive
         # 2 = the local and getrefcount's argument: no step's outputs in it are held
-        self._use(spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape))
+        self.block = spare if spare is not None and sys.getrefcount(spare) == 2 else _touched(self._shape)
         self.row[0] = -1
 
     def next(self) -> np.ndarray:
