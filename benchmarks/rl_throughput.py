@@ -119,7 +119,7 @@ def _ppo_rate(build: Callable[[], object], timesteps: int) -> float:
     return rate
 
 
-def ppo_rates(timesteps: int = 1024, repeats: int = 3, n_envs_train: int = 4, seed: int = 0,
+def ppo_rates(timesteps: int = 1024, repeats: int = 5, n_envs_train: int = 4, seed: int = 0,
               stock_timesteps: int = 256) -> list[dict]:
     """PPO rates of the plain script and of ``splitplace train``'s env, each beside CartPole PPO
     (and one short run of the stock ``MultiInputPolicy``, ``stock_timesteps`` timed steps).
@@ -239,7 +239,7 @@ def build_parser(prog: str = "python -m benchmarks.rl_throughput") -> argparse.A
     p.add_argument("--vec-steps", type=int_arg(1), default=200, help="timed vector steps per size")
     p.add_argument("--blocks", type=int_arg(1), default=10, help="alternating blocks per size")
     p.add_argument("--timesteps", type=int_arg(1), default=1024, help="timed PPO steps per run")
-    p.add_argument("--repeats", type=int_arg(1), default=3, help="alternating PPO runs per case")
+    p.add_argument("--repeats", type=int_arg(1), default=5, help="alternating PPO runs per case")
     p.add_argument("--skip-vector", action="store_true", help="skip the vector env part")
     p.add_argument("--skip-ppo", action="store_true", help="skip the PPO part")
     add_output_arguments(p, "benchmarks/results/rl_throughput.*",
