@@ -28,6 +28,9 @@ array that is not an argument, but a tuple of views slips through and reaches
 Python as garbage, so Python names the arena's blocks with numpy views of its own
 (``EdgeEngine._bind_arena``).
 
+``direct_call`` hands back numba's compiled wrapper of one specialisation, which
+Python then calls without numba's per-call type dispatch (the step's hot path).
+
 ``wrapping_kernel`` is ``kernel`` for the random generator's unsigned 64-bit
 arithmetic, which wraps modulo 2**64 by design: compiled it wraps silently as in
 C; as plain Python numpy would warn on every wrap, so there the function runs
@@ -101,10 +104,10 @@ def direct_call(dispatcher, args: tuple):
     of 300). The function returned here is numba's compiled wrapper itself: it
     unboxes each argument as the type it was compiled for **without checking it**,
     so every later call must pass arrays of exactly the types (dtype, dimensions,
-    C layout, alignment) of ``args``; a caller that builds its arguments itself can
-    promise that. Not compiled (plain Python): the function itself, with numpy
-    scalars in its returned tuple made plain Python numbers as compiled code gives
-    them.
+    layout) of ``args``; a caller that builds its arguments itself can promise that
+    (``EdgeEngine.step_unchecked``). For a kernel that returns a tuple of scalars.
+    Not compiled (plain Python): the function itself, with the numpy scalars of its
+    returned tuple made plain Python numbers, as the compiled wrapper returns them.
     """
     if not COMPILED:
         @functools.wraps(dispatcher)
