@@ -38,17 +38,23 @@ class FactoredMultiDiscrete(spaces.MultiDiscrete):
             raise ValueError(f"FactoredMultiDiscrete needs a flat nvec, got shape {self.nvec.shape}")
         self._sizes = self.nvec.astype(np.int64).tolist()
         self._shapes = [(n,) for n in self._sizes]
+        self._total = int(sum(self._sizes))
         self._offsets = np.concatenate([[0], np.cumsum(self.nvec[:-1], dtype=np.int64)])
 
     def sample(self, mask: tuple | None = None, probability: tuple | None = None) -> np.ndarray:
-        """A random action; with ``mask`` (a tuple of one int8 0/1 array per entry, as
-        Gymnasium's ``MultiDiscrete.sample`` takes it) each entry is drawn uniformly
-        from the values its mask allows, or is ``start`` if it allows none."""
+        """A random action; with ``mask`` each entry is drawn uniformly from the values
+        its mask allows, or is ``start`` if it allows none. ``mask`` is a tuple of one
+        int8 0/1 array per entry, as Gymnasium's ``MultiDiscrete.sample`` takes it, or
+        the flat mask of all entries in one bool array of ``sum(nvec)`` values, as
+        ``env.action_masks()`` returns it (sb3-contrib's convention):
+        ``env.action_space.sample(mask=env.unwrapped.action_masks())``."""
         if mask is None or probability is not None:
             return super().sample(mask=mask, probability=probability)
+        if isinstance(mask, np.ndarray):  # the flat mask, as ``env.action_masks()`` returns it
+            return self.sample_flat(self._checked_flat(mask))
         if not isinstance(mask, tuple) or len(mask) != len(self._sizes):
-            raise ValueError(f"mask must be a tuple of {len(self._sizes)} int8 arrays (one per entry of nvec), "
-                             f"got {type(mask).__name__}"
+            raise ValueError(f"mask must be a tuple of {len(self._sizes)} int8 arrays (one per entry of nvec) or "
+                             f"one bool array of shape ({self._total},), got {type(mask).__name__}"
                              + (f" of length {len(mask)}" if isinstance(mask, tuple) else ""))
         # the common case in a few C-level passes; the loop below only names the culprit
         if not (set(map(type, mask)) == _NDARRAY and set(map(_DTYPE, mask)) == _INT8
@@ -63,9 +69,17 @@ class FactoredMultiDiscrete(spaces.MultiDiscrete):
             raise ValueError("mask values must be 0 or 1")
         return self.sample_flat(flat)
 
+    def _checked_flat(self, mask: np.ndarray) -> np.ndarray:
+        if mask.shape != (self._total,) or mask.dtype not in (np.bool_, np.int8):
+            raise ValueError(f"a flat mask must be a bool (or int8 0/1) array of shape ({self._total},) "
+                             f"(sum of nvec), got {mask.dtype} array of shape {mask.shape}")
+        if mask.dtype == np.int8 and not np.all((mask == 0) | (mask == 1)):
+            raise ValueError("mask values must be 0 or 1")
+        return mask
+
     def sample_flat(self, flat_mask: np.ndarray) -> np.ndarray:
-        """``sample`` from the concatenated mask (``sum(nvec)`` values, nonzero = allowed),
-        as ``env.action_masks()`` returns it (already checked: no validation here)."""
+        """``sample`` from the concatenated mask (``sum(nvec)`` values, nonzero = allowed)
+        without checking it."""
         allowed = np.cumsum(flat_mask, dtype=np.int64)  # allowed values up to and including each position
         offsets = self._offsets
         before = allowed[offsets] - flat_mask[offsets]  # allowed values before each entry

@@ -62,6 +62,10 @@ def test_masked_sample_on_the_env_mask_is_seeded_and_allowed():
     env.action_space.seed(5)
     assert np.array_equal(a, env.action_space.sample(mask=per_entry))
     assert np.array_equal(a, (env.action_space.seed(5), env.action_space.sample_flat(mask))[1])
+    env.action_space.seed(5)  # the flat mask itself, as action_masks() returns it: the same draw
+    assert np.array_equal(a, env.action_space.sample(mask=mask))
+    env.action_space.seed(5)
+    assert np.array_equal(a, env.action_space.sample(mask=mask.astype(np.int8)))
     assert all(m[v] for m, v in zip(per_entry, a))
     env.step(a)  # a valid action of the env's space
 
@@ -79,6 +83,9 @@ def test_masked_sample_with_start_offsets_values():
     ((np.ones(3, np.int8), np.ones(5, np.int8)), r"mask\[1\] must be an int8 array of shape \(4,\)"),
     ((np.ones(3, np.int8), [1, 1, 1, 1]), r"mask\[1\] .* got list"),
     ((np.ones(3, np.int8), np.array([0, 2, 0, 1], np.int8)), "0 or 1"),
+    (np.ones(6, bool), r"flat mask must be a bool .* shape \(7,\) \(sum of nvec\), got bool array of shape \(6,\)"),
+    (np.ones(7, np.float32), r"flat mask must be a bool .* got float32"),
+    (np.array([1, 0, 2, 1, 1, 1, 1], np.int8), "0 or 1"),
 ])
 def test_bad_masks_are_refused_with_the_field_named(bad, message):
     with pytest.raises(ValueError, match=message):
