@@ -73,8 +73,10 @@ class SplitPlaceVectorEnv(VectorEnv):
     ``gym.make_vec("SplitPlace-v0", num_envs=N, **kwargs)``: kwargs are fields of
     ``SplitPlaceConfig`` or ``config=``, as for ``gym.make``; also
     ``autoreset_mode`` ("next_step" or "same_step") and ``copy`` (default True:
-    ``step`` and ``reset`` return fresh observation arrays; False returns the
-    preallocated buffers, overwritten by the next call) and ``num_threads``
+    ``step`` and ``reset`` return observation arrays that are never written again
+    while anyone holds them: the arrays of the observation before last when nobody
+    does, else fresh ones, so a loop that drops them copies nothing; False returns
+    the preallocated buffers, overwritten by the next call) and ``num_threads``
     (default: the CPUs this process may use): threads that step disjoint ranges
     of the environments at once, at least ``MIN_ENVS_PER_THREAD`` (32) each; the
     trajectories do not depend on it.
@@ -136,6 +138,8 @@ class SplitPlaceVectorEnv(VectorEnv):
         self._check_open()
         seeds = self._seeds(seed)
         mask = self._reset_mask(options)
+        if self._copy:  # the rows not reset keep their last observation
+            self.engine.next_obs_slot(carry=not mask.all())
         for i in np.flatnonzero(mask):
             self._reset_env(int(i), seeds[i])
         self._autoreset[mask] = False
@@ -149,6 +153,8 @@ class SplitPlaceVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         actions = self._validate(actions)
         e = self.engine
+        if self._copy:  # every row is written below (stepped, or reset): nothing to carry
+            e.next_obs_slot()
         resetting = self._autoreset if self._autoreset.any() else None
         e.step(actions, resetting)
         if resetting is not None:  # next-step autoreset: these start anew instead of stepping
@@ -236,8 +242,9 @@ class SplitPlaceVectorEnv(VectorEnv):
         return np.ascontiguousarray(a, dtype=np.int64)
 
     def _observations(self) -> dict[str, np.ndarray]:
-        obs = self.engine.obs
-        return {k: v.copy() for k, v in obs.items()} if self._copy else obs
+        # copy=True: the engine's current slot, which it never writes again while anyone
+        # holds it (``BatchEngine.next_obs_slot``); copy=False: the same buffers every call
+        return self.engine.obs
 
     def _info(self) -> dict[str, Any]:
         """The batched info of the engine's current state (a reset row reports zero

@@ -201,3 +201,41 @@ def test_threads_step_the_same_trajectories_as_one_thread():
     assert two.unwrapped.engine._pool is None
     with pytest.raises(ValueError, match="num_threads"):
         gym.make_vec(ID, num_envs=2, num_threads=0)
+
+
+def test_copy_true_reuses_observation_arrays_only_when_nobody_holds_them():
+    envs = gym.make_vec(ID, num_envs=2)
+    e = envs.unwrapped.engine
+    envs.reset(seed=0)
+    a = np.zeros(envs.action_space.shape, dtype=np.int64)
+    for _ in range(2):
+        obs, *_ = envs.step(a)
+    del obs
+    slots = list(e._obs_slots)
+    for _ in range(4):  # a loop that drops each observation: the two slots' arrays come back
+        obs, *_ = envs.step(a)
+        assert any(obs["fragments"] is s[2] for s in slots)
+    kept = [envs.step(a)[0] for _ in range(3)]  # kept observations are never written again
+    frozen = [o["fragments"].copy() for o in kept]
+    for _ in range(3):
+        envs.step(a)
+    for o, f in zip(kept, frozen):
+        np.testing.assert_array_equal(o["fragments"], f)
+    assert len({id(o["fragments"]) for o in kept}) == 3
+
+
+def test_partial_reset_keeps_the_other_rows_observation():
+    envs = gym.make_vec(ID, num_envs=2)
+    envs.reset(seed=0)
+    a = np.zeros(envs.action_space.shape, dtype=np.int64)
+    for _ in range(3):
+        obs, *_ = envs.step(a)
+    before = {k: v.copy() for k, v in obs.items()}
+    obs2, _ = envs.reset(seed=5, options={"reset_mask": np.array([True, False])})
+    for k in obs2:
+        np.testing.assert_array_equal(obs2[k][1], before[k][1])  # not reset: its last observation
+    fresh = gym.make(ID)
+    first, _ = fresh.reset(seed=5)
+    for k in obs2:
+        np.testing.assert_array_equal(obs2[k][0], first[k])  # reset with seed 5 + 0
+    assert obs["fragments"] is not obs2["fragments"]

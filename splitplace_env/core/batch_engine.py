@@ -12,6 +12,7 @@ exactly the episode of an ``EdgeEngine`` reset with s.
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -62,8 +63,10 @@ class BatchEngine:
         self.fin_f = np.zeros((N, len(layout.FIN_FLOAT), T))
         self.pend_i = np.zeros((N, len(layout.PEND_INT), T), dtype=np.int64)
         self.pend_f = np.zeros((N, len(layout.PEND_FLOAT), T))
-        self.obs = {k: np.zeros((N,) + tpl.obs_shapes[k], dtype=np.float32) for k in OBS_KEYS}
-        self._obs_args = tuple(self.obs[k] for k in OBS_KEYS)
+        # Two slots of batched observation arrays (``next_obs_slot``); the kernels write the current one.
+        self._obs_slots: list[tuple[np.ndarray, ...] | None] = [self._new_obs(), None]
+        self._slot = 0
+        self._obs_args = self._obs_slots[0]
         #: (N, len(STATS)) and (N, len(COUNTERS)) views of every environment's stats and counters.
         self.stats = self._block_view(self._arena_f, layout.ARENA_FLOAT.index("stats"))
         self.counters = self._block_view(self._arena_i, len(layout.ARENA_FLOAT) + layout.ARENA_INT.index("counters"))
@@ -75,6 +78,33 @@ class BatchEngine:
         cuts = [round(j * N / k) for j in range(k + 1)]
         self._ranges = list(zip(cuts[:-1], cuts[1:]))
         self._pool: ThreadPoolExecutor | None = None
+
+    def _new_obs(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.zeros((self.n_envs,) + self.template.obs_shapes[k], dtype=np.float32) for k in OBS_KEYS)
+
+    @property
+    def obs(self) -> dict[str, np.ndarray]:
+        """The current (N, ...) observation arrays by key (the kernels write them)."""
+        return dict(zip(OBS_KEYS, self._obs_args))
+
+    def next_obs_slot(self, carry: bool = False) -> None:
+        """Makes the other slot's arrays the current observation: the arrays of the
+        observation before last if nothing but this engine refers to them any more,
+        else fresh ones. So observations handed out are never written again and a
+        loop that drops them allocates and copies nothing (the vector env's
+        ``copy=True``). With ``carry`` the current rows are copied in first (a reset
+        of some environments, which writes only theirs)."""
+        previous = self._obs_args
+        self._slot ^= 1
+        arrays = self._obs_slots[self._slot]
+        refs = sys.getrefcount  # 2 = the slot's tuple and getrefcount's argument
+        if (arrays is None or refs(arrays[0]) != 2 or refs(arrays[1]) != 2 or refs(arrays[2]) != 2
+                or refs(arrays[3]) != 2):
+            arrays = self._obs_slots[self._slot] = self._new_obs()
+        if carry:
+            for dst, src in zip(arrays, previous):
+                dst[...] = src
+        self._obs_args = arrays
 
     def _block_view(self, arena: np.ndarray, k: int) -> np.ndarray:
         offset, size = int(self._table[k, 0]), int(self._table[k, 1])
