@@ -172,9 +172,9 @@ def test_backlog_ring_grows_without_losing_tasks():
 
 
 def test_threads_step_the_same_trajectories_as_one_thread():
-    # 64 environments in 2 threads of 32 (MIN_ENVS_PER_THREAD); random masked actions and
-    # a backlog that outgrows the ring (2 slots, 12 arrivals per interval), so some
-    # ranges stop early and are finished after the others
+    # 64 environments, 2 threads claiming them one by one (MIN_ENVS_PER_THREAD = 32);
+    # random masked actions and a backlog that outgrows the ring (2 slots, 12 arrivals
+    # per interval), so some environments are deferred and stepped after the others
     from splitplace_env.core.batch_engine import MIN_ENVS_PER_THREAD
 
     n = 2 * MIN_ENVS_PER_THREAD
@@ -239,3 +239,27 @@ def test_partial_reset_keeps_the_other_rows_observation():
     for k in obs2:
         np.testing.assert_array_equal(obs2[k][0], first[k])  # reset with seed 5 + 0
     assert obs["fragments"] is not obs2["fragments"]
+
+
+def test_claim_hands_each_index_to_exactly_one_thread():
+    import threading
+
+    from splitplace_env.core import jit
+    from splitplace_env.core.atomic import claim
+
+    @jit.kernel
+    def take_all(counter, counts):
+        while True:
+            i = claim(counter)
+            if i >= counts.shape[0]:
+                return 0
+            counts[i] += 1
+
+    counter, counts = np.zeros(1, np.int64), np.zeros(200_000, np.int64)
+    threads = [threading.Thread(target=take_all, args=(counter, counts)) for _ in range(2 if jit.COMPILED else 0)]
+    for t in threads:
+        t.start()
+    take_all(counter, counts)
+    for t in threads:
+        t.join()
+    assert (counts == 1).all() and counter[0] == counts.shape[0] + len(threads) + 1

@@ -18,13 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from splitplace_env.config import SplitPlaceConfig
-from splitplace_env.core import kernels, layout, workload
+from splitplace_env.core import jit, kernels, layout, workload
 from splitplace_env.core.engine import EdgeEngine, episode_streams
 
-#: Fewest environments a stepping thread is given (``BatchEngine``). Measured here
-#: (2 cores): a pooled thread starts stepping 80-130 us after it is handed its range,
-#: and an interval costs about 11 us per environment; 2 threads made 16 environments
-#: slower (20.6 -> 26.7 us per env-step) and 64 faster (0.70 -> 0.50-0.58 ms a step).
+#: Fewest environments per stepping thread (``BatchEngine``). Measured here (2 cores,
+#: threads given fixed ranges): a pooled thread starts stepping 80-130 us after it is
+#: handed its work, and an interval costs about 11 us per environment; 2 threads made
+#: 16 environments slower (20.6 -> 26.7 us per env-step) and 64 faster (0.70 ->
+#: 0.50-0.58 ms a step).
 MIN_ENVS_PER_THREAD = 32
 #: Observation keys in the order the kernels take them.
 OBS_KEYS = ("hosts", "tasks", "fragments", "globals")
@@ -73,11 +74,12 @@ class BatchEngine:
         self._no_skip = np.zeros(N, dtype=bool)
         if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1:
             raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
-        #: Threads that step at once: below MIN_ENVS_PER_THREAD per thread the hand-off costs more than it saves.
-        self.num_threads = k = max(1, min(int(num_threads), N // MIN_ENVS_PER_THREAD))
-        cuts = [round(j * N / k) for j in range(k + 1)]
-        self._ranges = list(zip(cuts[:-1], cuts[1:]))
+        #: Threads that step at once: below MIN_ENVS_PER_THREAD per thread the hand-off costs more than it
+        #: saves; one where the kernels run as plain Python (``atomic.claim`` is atomic only compiled).
+        self.num_threads = max(1, min(int(num_threads), N // MIN_ENVS_PER_THREAD)) if jit.COMPILED else 1
         self._pool: ThreadPoolExecutor | None = None
+        self._claim = np.zeros(2, dtype=np.int64)  # the next environment to take, deferred ones
+        self._deferred = np.zeros(N, dtype=np.int64)
 
     def _new_obs(self) -> tuple[np.ndarray, ...]:
         return tuple(np.zeros((self.n_envs,) + self.template.obs_shapes[k], dtype=np.float32) for k in OBS_KEYS)
@@ -126,29 +128,41 @@ class BatchEngine:
         """Runs one interval in every environment not in ``skip`` with its row of
         ``actions`` ((N, T + 5T) C-contiguous int64).
 
-        With ``num_threads`` > 1 the environments are cut into that many contiguous
-        ranges, stepped at once (one range in this thread, the others in the pool's);
-        the environments share nothing, so the result is the same as in one thread.
-        A range that stops for want of backlog-ring room is finished after all have
+        With ``num_threads`` > 1 this thread and the pool's step at once, each taking
+        the next environment from a shared counter (``kernels.step_claimed``); the
+        environments share nothing, so the result is the same as in one thread. An
+        environment that needs more backlog-ring room is stepped after all have
         returned (growing the ring replaces the arrays the others step on)."""
         skip = self._no_skip if skip is None else skip
-        ranges = self._ranges
-        if len(ranges) == 1:
-            ends = [self._step_range(actions, skip, 0, self.n_envs)]
-        else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=len(ranges) - 1, thread_name_prefix="splitplace-step")
-            others = [self._pool.submit(self._step_range, actions, skip, lo, hi) for lo, hi in ranges[1:]]
-            ends = [self._step_range(actions, skip, *ranges[0])] + [f.result() for f in others]
-        for (_, hi), end in zip(ranges, ends):
-            while end < hi:  # rare: the ring doubles
-                self._make_ring_room(end)
-                end = self._step_range(actions, skip, end, hi)
+        if self.num_threads == 1:
+            self._finish(actions, skip, 0, self.n_envs)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.num_threads - 1, thread_name_prefix="splitplace-step")
+        self._claim[:] = 0  # next environment, deferred ones
+        others = [self._pool.submit(self._step_claimed, actions, skip) for _ in range(self.num_threads - 1)]
+        self._step_claimed(actions, skip)
+        for f in others:
+            f.result()
+        for i in sorted(self._deferred[:self._claim[1]].tolist()):
+            self._finish(actions, skip, i, i + 1)
+
+    def _finish(self, actions: np.ndarray, skip: np.ndarray, start: int, stop: int) -> None:
+        """Steps environments start..stop-1 in this thread, growing the ring when one needs it."""
+        while start < stop:
+            start = self._step_range(actions, skip, start, stop)
+            if start < stop:  # rare: the ring doubles
+                self._make_ring_room(start)
 
     def _step_range(self, actions: np.ndarray, skip: np.ndarray, start: int, stop: int) -> int:
         return kernels.step_batch(actions, self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
                                   self.host_out, self._ring_i, self._ring_f, self.fin_i, self.fin_f, self.pend_i,
                                   self.pend_f, *self._obs_args, skip, start, stop)
+
+    def _step_claimed(self, actions: np.ndarray, skip: np.ndarray) -> None:
+        kernels.step_claimed(actions, self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
+                             self.host_out, self._ring_i, self._ring_f, self.fin_i, self.fin_f, self.pend_i,
+                             self.pend_f, *self._obs_args, skip, self._claim[0:1], self._deferred, self._claim[1:2])
 
     def close(self) -> None:
         """Stops the stepping threads (a later ``step`` starts them again)."""

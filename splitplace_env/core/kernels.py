@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from splitplace_env.core import mobility, network, observation, workload
+from splitplace_env.core.atomic import claim
 from splitplace_env.core.cluster import power_at
 from splitplace_env.core.demand import booked_ram, fragment_demand, ready_at_split
 from splitplace_env.core.jit import inline_kernel, kernel
@@ -631,15 +632,45 @@ def step_batch(actions, arena_f, arena_i, table, task_b, rng_state, host_out, ri
             continue
         if not ring_room(arena_i[i], table, cap):
             return i
-        blocks = unpack(arena_f[i], arena_i[i], table)
-        counters = blocks[10]
-        counters[C_FIN_POS] = 0
-        counters[C_PEND_POS] = 0
-        energy = interval(actions[i], blocks, task_b[i], rng_state[i], host_out[i], ring_i[i], ring_f[i], fin_i[i],
-                          fin_f[i], pend_i[i], pend_f[i])
-        observe_into(blocks, task_b[i], host_out[i], energy, obs_hosts[i], obs_tasks[i], obs_frags[i],
-                     obs_globals[i])
+        step_env(i, actions, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f,
+                 pend_i, pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals)
     return stop
+
+
+@kernel
+def step_env(i, actions, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f, pend_i,
+             pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals):
+    """Steps environment ``i`` of a batch (row i of every argument), its logs written
+    from column 0, and writes its observation into row i."""
+    blocks = unpack(arena_f[i], arena_i[i], table)
+    counters = blocks[10]
+    counters[C_FIN_POS] = 0
+    counters[C_PEND_POS] = 0
+    energy = interval(actions[i], blocks, task_b[i], rng_state[i], host_out[i], ring_i[i], ring_f[i], fin_i[i],
+                      fin_f[i], pend_i[i], pend_f[i])
+    observe_into(blocks, task_b[i], host_out[i], energy, obs_hosts[i], obs_tasks[i], obs_frags[i], obs_globals[i])
+
+
+@kernel
+def step_claimed(actions, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f,
+                 pend_i, pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals, skip, next_env, deferred, n_deferred):
+    """``step_batch`` for several threads at once: each takes the next environment from
+    the shared counter ``next_env[0]`` (``atomic.claim``) until all are taken. An
+    environment whose backlog ring must grow is left for the caller: its index goes
+    to ``deferred[claim(n_deferred)]``."""
+    cap = ring_i.shape[2]
+    n = actions.shape[0]
+    while True:
+        i = claim(next_env)
+        if i >= n:
+            return 0
+        if skip[i]:
+            continue
+        if not ring_room(arena_i[i], table, cap):
+            deferred[claim(n_deferred)] = i
+            continue
+        step_env(i, actions, arena_f, arena_i, table, task_b, rng_state, host_out, ring_i, ring_f, fin_i, fin_f,
+                 pend_i, pend_f, obs_hosts, obs_tasks, obs_frags, obs_globals)
 
 
 @kernel
