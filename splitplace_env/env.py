@@ -62,7 +62,7 @@ class SplitPlaceEnv(gym.Env):
     (PPO, A2C) or ``GroupedMaskableMultiInputPolicy`` (MaskablePPO), not the stock
     ``"MultiInputPolicy"``: for a ``MultiDiscrete`` action SB3 builds one torch
     ``Categorical`` per entry, 384 here, at every forward pass and loops over them
-    in Python, which makes PPO about 30x slower (19 against 577 steps/s in
+    in Python, which makes PPO about 30x slower (19 against 576 steps/s in
     ``benchmarks/results/rl_throughput.md``). The grouped policies compute the same
     distribution as one batched categorical per run of equal-sized entries.
     ``action_space`` is a ``MultiDiscrete`` (``splitplace_env.spaces.FactoredMultiDiscrete``)
