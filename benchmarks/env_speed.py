@@ -186,7 +186,8 @@ def mask_buffer(env: gym.Env) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- timing
-def _timed_steps(env: gym.Env, n_steps: int, next_action: Callable[[], Any], state: dict) -> np.ndarray:
+def _timed_steps(env: gym.Env, n_steps: int, next_action: Callable[[], Any], state: dict,
+                 draw_times: list | None = None) -> np.ndarray:
     """Steps ``env`` ``n_steps`` times, timing each ``env.step`` alone; returns the times in ns.
 
     Args:
@@ -194,12 +195,16 @@ def _timed_steps(env: gym.Env, n_steps: int, next_action: Callable[[], Any], sta
         n_steps: steps.
         next_action: ``() -> action``, called before each timer starts.
         state: per-env dict with a ``"seed"`` counter for the resets after an episode ends.
+        draw_times: if given, the time (ns) of each ``next_action()`` call is appended to it.
     """
     times = np.empty(n_steps, dtype=np.int64)
     clock = time.perf_counter_ns
     for i in range(n_steps):
+        d0 = clock()
         action = next_action()
         t0 = clock()
+        if draw_times is not None:
+            draw_times.append(t0 - d0)
         _, _, terminated, truncated, _ = env.step(action)
         times[i] = clock() - t0
         if terminated or truncated:
@@ -252,9 +257,9 @@ def compare_with_cartpole(blocks: int = 20, steps_per_block: int = 500, seed: in
                  "gymnasium": lambda: gymnasium_masked_action(sp)}[draw]
     _timed_steps(sp, warmup, sp_action, sp_state)
     _timed_steps(cp, warmup, cp.action_space.sample, cp_state)
-    sp_blocks, cp_blocks = [], []
+    sp_blocks, cp_blocks, draw_ns = [], [], []
     for _ in range(blocks):
-        sp_blocks.append(_timed_steps(sp, steps_per_block, sp_action, sp_state))
+        sp_blocks.append(_timed_steps(sp, steps_per_block, sp_action, sp_state, draw_ns))
         cp_blocks.append(_timed_steps(cp, steps_per_block, cp.action_space.sample, cp_state))
     sp.close()
     cp.close()
@@ -280,6 +285,7 @@ def compare_with_cartpole(blocks: int = 20, steps_per_block: int = 500, seed: in
         "ratio_medians": s["median_s"] / c["median_s"],
         "p99_over_median": s["p99_s"] / s["median_s"],
         "block_means_ratio": float(np.median([a / b for a, b in zip(sp_block_means, cp_block_means)])),
+        "splitplace_median_draw_s": float(np.median(draw_ns)) * 1e-9,  # the action draw before each step
         "splitplace_block_mean_s": sp_block_means,
         "cartpole_block_mean_s": cp_block_means,
     }
@@ -513,6 +519,8 @@ def _table(result: dict[str, Any]) -> str:
         f"| block-means ratio (median over blocks) | {c['block_means_ratio']:.2f} | (none) | |",
         "",
         f"All targets met: **{'yes' if c['all_targets_met'] else 'no'}**.",
+        "",
+        f"The benchmark's draw before each SplitPlace step: {_us(c['splitplace_median_draw_s'])} us median.",
     ]
     titles = {
         "space_draw": ("After the action space's masked sample",
@@ -543,7 +551,8 @@ def _table(result: dict[str, Any]) -> str:
                          f"{'met' if gd[f'met_{key}'] else '**NOT met**'} |")
         lines += ["", f"SplitPlace {_us(gd['splitplace_median_step_s'])} us median / "
                       f"{_us(gd['splitplace_mean_step_s'])} us mean, CartPole {_us(gd['cartpole_median_step_s'])} / "
-                      f"{_us(gd['cartpole_mean_step_s'])} us."]
+                      f"{_us(gd['cartpole_mean_step_s'])} us. The draw itself: "
+                      f"{_us(gd['splitplace_median_draw_s'])} us median."]
     ref = result.get("reference")
     if ref:
         lines += [

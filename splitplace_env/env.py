@@ -66,8 +66,9 @@ class SplitPlaceEnv(gym.Env):
     ``benchmarks/results/rl_throughput.md``). The grouped policies compute the same
     distribution as one batched categorical per run of equal-sized entries.
     ``action_space`` is a ``MultiDiscrete`` (``splitplace_env.spaces.FactoredMultiDiscrete``)
-    whose masked ``sample(mask=...)`` is vectorised: 0.15 ms where Gymnasium's
-    per-entry loop takes 6 ms; it also takes the flat ``action_masks()`` array. ``info`` is a ``dict`` (``splitplace_env.info.StepInfo``)
+    whose masked ``sample(mask=...)`` is vectorised where Gymnasium's loops over the
+    384 entries in Python (``benchmarks/results/env_speed.md`` times both); it also
+    takes the flat ``action_masks()`` array. ``info`` is a ``dict`` (``splitplace_env.info.StepInfo``)
     with a fast ``deepcopy``.
 
     ## Observation Space

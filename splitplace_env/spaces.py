@@ -2,9 +2,9 @@
 for SplitPlace's wide action.
 
 Gymnasium's ``MultiDiscrete.sample(mask=...)`` draws entry by entry in Python: for
-SplitPlace-v0's 384 entries (5,824 mask values) that costs about 10 ms per action on
-this machine, some 500 times the step it feeds, and the work evicts the step's code
-and data from the caches (``benchmarks/env_speed.py`` times the step after it).
+SplitPlace-v0's 384 entries (5,824 mask values) that costs hundreds of steps' worth of
+time per action, and the work evicts the step's code and data from the caches
+(``benchmarks/env_speed.py`` times both draws and the step after each).
 ``FactoredMultiDiscrete.sample`` takes the same arguments, checks them the same way
 and draws from the same distribution (each entry uniform over the values its mask
 allows, ``start`` where it allows none) with a handful of numpy calls over the

@@ -92,6 +92,7 @@ def test_env_speed_measure_and_write(tmp_path: Path) -> None:
         assert gd["draw"] == draw and c["draw"] == "mask" and gd["timed_steps"] == 20
         for key, limit in env_speed.TARGETS.items():
             assert gd[key] > 0 and gd[f"met_{key}"] is (gd[key] <= limit)
+        assert gd["splitplace_median_draw_s"] > 0
     gd = result["gymnasium_draw"]
     ref = result["reference"]  # the machine's own tail: a memory loop as long as the median step
     assert ref["n"] == c["timed_steps"] and ref["repeats"] >= 1
@@ -122,7 +123,8 @@ def test_env_speed_measure_and_write(tmp_path: Path) -> None:
     assert "<= 3" in md and "<= 4" in md and "p99" in md and "action_masks(out=buf)" in md
     assert md.count(" met |") + md.count("NOT met") >= 3 and "All targets met" in md
     assert "After Gymnasium's own per-entry masked sample" in md and "action_space.sample(mask=...)" in md
-    assert "After the action space's masked sample" in md
+    assert "After the action space's masked sample" in md and "The draw itself:" in md
+    assert "The benchmark's draw before each SplitPlace step:" in md
     assert "The machine's own tail" in md and f"p99 / median {ref['p99_over_median']:.2f}" in md
 
 
