@@ -390,11 +390,13 @@ class EdgeEngine:
                 or refs(args[-1]) != 3):
             args = self._new_step_args(slot)
         r = self._step_call(action, *args)
-        if r[0]:  # the kernel stepped nothing: room first (every few dozen steps)
+        if r[0]:  # the kernel stepped nothing: room first (every few hundred steps)
             args = None  # (it holds this slot's observation arrays: they are reused, not replaced)
             self._make_room()
             args = self._new_step_args(slot)
             r = self._step_call(action, *args)
+            if r[0]:  # _make_room gives every log, the host chunk and the ring a step's room
+                raise RuntimeError("the step found no room after making room (a bug: please report it)")
         self.obs_arrays = self._obs_slots[slot]
         self.result = r
         if self.accuracy_fn is not None and r[_R_N_FIN]:  # tasks finished
