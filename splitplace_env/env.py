@@ -14,7 +14,6 @@ from splitplace_env.spaces import FactoredMultiDiscrete
 from splitplace_env.config import MAX_FRAGMENTS_PER_TASK, SplitPlaceConfig
 from splitplace_env.core import layout
 from splitplace_env.core.engine import EdgeEngine
-from splitplace_env.core.logs import RecordView
 from splitplace_env.core.metrics import reward_bounds
 from splitplace_env.info import StepInfo
 from splitplace_env.core.observation import FRAGMENT_FEATURES, GLOBAL_FEATURES, HOST_FEATURES, TASK_FEATURES_BASE
@@ -244,8 +243,6 @@ class SplitPlaceEnv(gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _validate(self, action) -> np.ndarray:
-        if type(action) is np.ndarray and action.dtype is _INT64 and action.shape == self._action_shape:
-            return action  # the common case, checked in a few attribute reads
         a = np.asarray(action)
         n = self.codec.size
         if a.shape != (n,):
@@ -263,9 +260,7 @@ class SplitPlaceEnv(gym.Env):
 
     def _info(self, r: tuple) -> dict[str, Any]:
         # Runs on every step: one unpacking of the engine's ``layout.RESULT`` tuple (in its
-        # order: tests/test_core_engine.py checks the names) and
-        # one dict literal, the record views made here without the
-        # engine's properties (a Python call each, dearest when the caches are cold).
+        # order: tests/test_core_engine.py checks the names) and one dict literal.
         (_, row, t, arrived, admitted, finished_total, ready, _, fin_pos, n_fin, pend_pos, n_pend, placements,
          migrations, infeasible, ignored, new_tasks, evicted, restarts, n_finished, energy, reward, qos, aec, art,
          paged) = r
@@ -276,11 +271,9 @@ class SplitPlaceEnv(gym.Env):
         return StepInfo({  # (a dict; its deepcopy, which SB3's DummyVecEnv runs every step, is fast)
             "interval": t,
             "rewards": {"reward": reward, "qos": qos, "aec": aec, "art": art, "n_finished": n_finished},
-            "finished": RecordView(fin.schema, fin.ints, fin.floats, fin_pos - n_fin, fin_pos) if n_fin else fin.empty,
+            "finished": fin.view(fin_pos - n_fin, fin_pos),
             "new_tasks": new_tasks,
-            # new tasks awaiting a split in the next action
-            "pending": (RecordView(pend.schema, pend.ints, pend.floats, pend_pos - n_pend, pend_pos) if n_pend
-                        else pend.empty),
+            "pending": pend.view(pend_pos - n_pend, pend_pos),  # new tasks awaiting a split in the next action
             "energy_j": energy,
             "host_util": host_block[row, 0],
             "queue_length": ready + backlog,

@@ -42,6 +42,3 @@ class StepInfo(dict):
             else:
                 out[key] = copy.deepcopy(value, memo)
         return out
-
-    def __reduce__(self):
-        return StepInfo, (dict(self),)

@@ -12,7 +12,6 @@ exactly the episode of an ``EdgeEngine`` reset with s.
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -20,6 +19,7 @@ import numpy as np
 from splitplace_env.config import SplitPlaceConfig
 from splitplace_env.core import jit, kernels, layout, workload
 from splitplace_env.core.engine import EdgeEngine, episode_streams
+from splitplace_env.core.logs import held_only_by_caller
 
 #: Fewest environments per stepping thread (``BatchEngine``). Measured here (2 cores,
 #: threads given fixed ranges): a pooled thread starts stepping 80-130 us after it is
@@ -99,9 +99,7 @@ class BatchEngine:
         previous = self._obs_args
         self._slot ^= 1
         arrays = self._obs_slots[self._slot]
-        refs = sys.getrefcount  # 2 = the slot's tuple and getrefcount's argument
-        if (arrays is None or refs(arrays[0]) != 2 or refs(arrays[1]) != 2 or refs(arrays[2]) != 2
-                or refs(arrays[3]) != 2):
+        if not held_only_by_caller(arrays):
             arrays = self._obs_slots[self._slot] = self._new_obs()
         if carry:
             for dst, src in zip(arrays, previous):
@@ -154,15 +152,17 @@ class BatchEngine:
             if start < stop:  # rare: the ring doubles
                 self._make_ring_room(start)
 
+    def _state(self) -> tuple[np.ndarray, ...]:
+        """The batch's arrays as the batched kernels take them after the actions (read
+        at each call: growing the ring and the observation slots replace arrays)."""
+        return (self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state, self.host_out,
+                self._ring_i, self._ring_f, self.fin_i, self.fin_f, self.pend_i, self.pend_f) + self._obs_args
+
     def _step_range(self, actions: np.ndarray, skip: np.ndarray, start: int, stop: int) -> int:
-        return kernels.step_batch(actions, self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
-                                  self.host_out, self._ring_i, self._ring_f, self.fin_i, self.fin_f, self.pend_i,
-                                  self.pend_f, *self._obs_args, skip, start, stop)
+        return kernels.step_batch(actions, *self._state(), skip, start, stop)
 
     def _step_claimed(self, actions: np.ndarray, skip: np.ndarray) -> None:
-        kernels.step_claimed(actions, self._arena_f, self._arena_i, self._table, self._task_b, self._rng_state,
-                             self.host_out, self._ring_i, self._ring_f, self.fin_i, self.fin_f, self.pend_i,
-                             self.pend_f, *self._obs_args, skip, self._claim[0:1], self._deferred, self._claim[1:2])
+        kernels.step_claimed(actions, *self._state(), skip, self._claim[0:1], self._deferred, self._claim[1:2])
 
     def close(self) -> None:
         """Stops the stepping threads (a later ``step`` starts them again)."""

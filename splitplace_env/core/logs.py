@@ -30,6 +30,17 @@ MIN_CHUNK_ROWS = 4096
 HOST_CHUNK_BYTES = 1 << 18
 
 
+def held_only_by_caller(arrays: tuple[np.ndarray, ...] | None) -> bool:
+    """Whether nothing but the caller's one tuple refers to each array of ``arrays``
+    (so they may be written again): ``sys.getrefcount`` 2, the tuple and its own
+    argument. (``EdgeEngine.step_unchecked`` makes the same test inline, against its
+    own baseline, as it runs on every step.)"""
+    if arrays is None:
+        return False
+    refs = sys.getrefcount  # (indexing, not iterating: a loop variable would add a reference)
+    return refs(arrays[0]) == 2 and refs(arrays[1]) == 2 and refs(arrays[2]) == 2 and refs(arrays[3]) == 2
+
+
 def _touched(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
     """A zero array whose pages are already mapped (written once, not calloc'ed)."""
     return np.full(shape, 0, dtype=dtype)
@@ -178,8 +189,4 @@ class HostLog:
         if self.row[0] + 1 == self.steps:
             self.rotate()
         self.row[0] += 1
-        return self.block[self.row[0]]
-
-    def current(self) -> np.ndarray:
-        """The (rows, H) array of the row written last."""
         return self.block[self.row[0]]
